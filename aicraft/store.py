@@ -1,0 +1,153 @@
+"""The generation store: one Markdown record per key, images beside it.
+
+Records live in ``<store>/<key16>.md``; image files in ``<store>/<key16>.png`` and
+``<key16>-2.png``, ... Every write is atomic (temporary file in the same directory, fsync,
+rename), images before their record, so a record on disk always has its images and a crash
+never leaves a half-written file where a record is expected.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from aicraft.errors import StoreError
+from aicraft.records import Record, is_key
+
+_RECORD_NAME = re.compile(r"^[0-9a-f]{16}\.md$")
+_IMAGE_NAME = re.compile(r"^[0-9a-f]{16}(?:-[0-9]{1,2})?\.(?:png|webp|jpg)$")
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def image_name(key: str, index: int, ext: str = "png") -> str:
+    """The file name of candidate ``index`` (1-based) of an image record."""
+    suffix = "" if index == 1 else f"-{index}"
+    return f"{key[:16]}{suffix}.{ext}"
+
+
+class Store:
+    """Records by key in one directory. Thread-safe; reads are memoised per key."""
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+        self._cache: dict[str, Record | None] = {}
+        self._lock = threading.Lock()
+
+    def record_path(self, key: str) -> Path:
+        """Where the record of ``key`` lives."""
+        if not is_key(key):
+            raise StoreError(f"not a record key: {key!r}")
+        return self.root / f"{key[:16]}.md"
+
+    def file_path(self, name: str) -> Path:
+        """Path of an image file of the store; refuses names that could leave the store."""
+        if not _IMAGE_NAME.match(name):
+            raise StoreError(f"not a store file name: {name!r}")
+        return self.root / name
+
+    def get(self, key: str) -> Record | None:
+        """The record of ``key``, or ``None``. A broken or mismatched file raises StoreError."""
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        path = self.record_path(key)
+        record: Record | None = None
+        if path.is_file():
+            record = self._read(path)
+            if record.key != key:
+                raise StoreError(
+                    f"{path}: its key {record.key[:16]}… does not match its file name; "
+                    "restore the file from version control or delete it to regenerate"
+                )
+            for name in record.image_files:
+                if not self.file_path(name).is_file():
+                    raise StoreError(f"{path}: its image {name} is missing from the store")
+        with self._lock:
+            self._cache[key] = record
+        return record
+
+    def _read(self, path: Path) -> Record:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise StoreError(f"{path}: not UTF-8 text") from None
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot be read: {exc.strerror}") from None
+        return Record.loads(text, str(path))
+
+    def put(self, record: Record, images: dict[str, bytes] | None = None) -> Path:
+        """Write a record (and its image files first), atomically."""
+        for name, data in (images or {}).items():
+            atomic_write(self.file_path(name), data)
+        path = self.record_path(record.key)
+        atomic_write(path, record.dumps().encode("utf-8"))
+        with self._lock:
+            self._cache[record.key] = record
+        return path
+
+    def forget(self, key: str) -> None:
+        """Drop the memoised read of ``key`` (after an outside change)."""
+        with self._lock:
+            self._cache.pop(key, None)
+
+    def short_keys(self) -> list[str]:
+        """Short keys (16 hex digits) of every record file present."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name[:16] for p in self.root.iterdir() if _RECORD_NAME.match(p.name))
+
+    def records(self) -> tuple[list[Record], list[StoreError]]:
+        """Every readable record, and an error for each file that is not."""
+        found: list[Record] = []
+        errors: list[StoreError] = []
+        for short in self.short_keys():
+            path = self.root / f"{short}.md"
+            try:
+                record = self._read(path)
+            except StoreError as exc:
+                errors.append(exc)
+                continue
+            if record.short != short:
+                errors.append(StoreError(f"{path}: its key does not match its file name"))
+                continue
+            found.append(record)
+        return found, errors
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the store's lock file, so that two generating processes take turns."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = open(self.root / ".lock", "a+b")  # noqa: SIM115 - closed in finally
+        try:
+            try:
+                import fcntl
+            except ImportError:  # pragma: no cover - Windows: no advisory lock
+                yield
+                return
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        finally:
+            handle.close()
