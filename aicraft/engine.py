@@ -1,0 +1,449 @@
+"""Resolve directives to records: scan, find what is missing, generate it, look records up.
+
+The engine knows nothing of MkDocs: adapters hand it ``(src_uri, markdown)`` pairs and ask for
+records by key. Generation happens once per build, before any page is rendered.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from aicraft.config import Settings
+from aicraft.directives import PageScan, Spec, scan, validate
+from aicraft.errors import (
+    AicraftError,
+    ConfigError,
+    MissingGenerations,
+    Problem,
+    ProviderError,
+    StoreError,
+)
+from aicraft.providers.base import (
+    ImageRequest,
+    Provider,
+    ProviderContext,
+    TextRequest,
+    create_provider,
+)
+from aicraft.records import Record, canonical_json, compute_key, sha256_text, utc_now
+from aicraft.store import Store, image_name
+
+DEFAULT_IMAGE_SIZE = (1024, 1024)
+MAX_TEXT_OUTPUT_CHARS = 100_000
+SOURCE_TYPE_TRAINED = "trainedAlgorithmicMedia"
+SOURCE_TYPE_ALGORITHMIC = "algorithmicMedia"
+
+
+@dataclass(frozen=True)
+class Item:
+    """A directive resolved to its key: what to generate, for whom, where it was found."""
+
+    key: str
+    spec: Spec
+    provider: str
+    model: str | None
+    prompt: str
+    system: str | None
+    params: dict[str, Any]
+    page: str
+    line: int
+    context: str | None = None
+
+    @property
+    def location(self) -> str:
+        """``page:line`` of the directive."""
+        return f"{self.page}:{self.line}"
+
+
+@dataclass
+class SiteScan:
+    """Every page's directives resolved to items, and every problem found on the way."""
+
+    pages: dict[str, PageScan] = field(default_factory=dict)
+    items: list[Item] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def keys(self) -> set[str]:
+        """The keys of every directive of the site."""
+        return {item.key for item in self.items}
+
+
+@dataclass
+class Failure:
+    """A generation that did not produce a record."""
+
+    item: Item
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.item.location}: {self.message}"
+
+
+@dataclass
+class Report:
+    """What a generation run did."""
+
+    generated: list[Item] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    skipped: list[Failure] = field(default_factory=list)
+    cost_usd: float = 0.0
+    interrupted: bool = False
+
+
+class Progress:
+    """Progress callbacks of a generation run; the default does nothing."""
+
+    def start(self, total: int) -> None:
+        """Called once with the number of items to generate."""
+
+    def advance(self, item: Item, error: str | None, cost: float) -> None:
+        """Called when one item finished (``error`` is None on success)."""
+
+    def finish(self, report: Report) -> None:
+        """Called once at the end."""
+
+
+def _signature(kind: str, options: Mapping[str, str], prompt: str) -> str:
+    return canonical_json([kind, sorted(options.items()), prompt])
+
+
+class Engine:
+    """Scans a site, generates what is missing, and answers record lookups by key."""
+
+    def __init__(self, settings: Settings, environ: Mapping[str, str] | None = None):
+        self.settings = settings
+        self.environ = dict(os.environ if environ is None else environ)
+        self.store = Store(settings.store_path)
+        self._providers: dict[str, Provider] = {}
+        self._provider_lock = threading.Lock()
+        self._corpus: str = ""
+        self._by_signature: dict[str, list[Item]] = {}
+        self.scan_result: SiteScan | None = None
+
+    # -- providers ---------------------------------------------------------------------------
+    def provider(self, name: str) -> Provider:
+        """The provider instance called ``name`` (created once per engine)."""
+        with self._provider_lock:
+            if name not in self._providers:
+                context = ProviderContext(settings=self.settings.as_mapping(), corpus=self.corpus)
+                self._providers[name] = create_provider(name, context)
+            return self._providers[name]
+
+    def corpus(self) -> str:
+        """The site's human-written prose (outside directives and code), for the offline chain."""
+        return self._corpus
+
+    # -- resolution --------------------------------------------------------------------------
+    def resolve(self, spec: Spec, page: str, line: int, page_text: str | None = None) -> Item:
+        """Turn a validated directive into an :class:`Item` with its key.
+
+        Raises ConfigError when the provider is unknown.
+        """
+        settings = self.settings
+        provider_name = settings.resolved_provider(spec.provider, self.environ)
+        provider = self.provider(provider_name)
+        configured = settings.image_model if spec.kind == "image" else settings.model
+        model = spec.model or configured or provider.default_model(spec.kind)
+        prompt = spec.prompt
+        if spec.style:
+            prompt = settings.styles[spec.style].replace("{prompt}", prompt)
+        system = settings.personas[spec.persona] if spec.persona else None
+        context = page_text if spec.context == "page" else None
+        params: dict[str, Any] = {"candidates": spec.candidates}
+        if spec.kind == "text":
+            params.update(temperature=spec.temperature, seed=spec.seed, max_tokens=spec.max_tokens)
+        else:
+            width, height = spec.size or DEFAULT_IMAGE_SIZE
+            params.update(size=f"{width}x{height}", quality=spec.quality, seed=spec.seed)
+        if context is not None:
+            params["context_sha256"] = sha256_text(context)
+        material = {
+            "kind": spec.kind,
+            "provider": provider_name,
+            "model": model,
+            "prompt": prompt,
+            "system": system,
+            **params,
+        }
+        return Item(
+            key=compute_key(material),
+            spec=spec,
+            provider=provider_name,
+            model=model,
+            prompt=prompt,
+            system=system,
+            params=params,
+            page=page,
+            line=line,
+            context=context,
+        )
+
+    def scan(self, pages: Iterable[tuple[str, str]]) -> SiteScan:
+        """Scan every page (``(src_uri, markdown)`` pairs) and resolve its directives."""
+        result = SiteScan()
+        settings_map = self.settings.as_mapping()
+        for src, text in sorted(pages):
+            result.pages[src] = scan(text, src, settings_map)
+        self._corpus = "\n\n".join(p.human_text for p in result.pages.values())
+        self._by_signature = {}
+        for page in result.pages.values():
+            result.problems.extend(page.problems)
+            for directive in page.directives:
+                spec, _ = validate(
+                    directive.kind, directive.options, directive.prompt, settings_map
+                )
+                assert spec is not None  # the scanner only keeps valid directives
+                try:
+                    item = self.resolve(spec, page.file, directive.line, page.human_text)
+                except ConfigError as exc:
+                    result.problems.append(
+                        Problem(page.file, directive.line, str(exc), "fix the `provider` option")
+                    )
+                    continue
+                result.items.append(item)
+                sig = _signature(directive.kind, directive.options, directive.prompt)
+                self._by_signature.setdefault(sig, []).append(item)
+        result.problems.sort(key=lambda p: (p.file, p.line))
+        self.scan_result = result
+        return result
+
+    def item_for(
+        self, kind: str, options: Mapping[str, str], prompt: str, spec: Spec, page: str | None
+    ) -> Item:
+        """The item of a directive met while rendering (pages and blog excerpts alike).
+
+        Directives found by :meth:`scan` are matched by their text, preferring the page being
+        rendered; anything else is resolved afresh.
+        """
+        found = self._by_signature.get(_signature(kind, options, prompt), [])
+        for item in found:
+            if item.page == page:
+                return item
+        if found:
+            return found[0]
+        return self.resolve(spec, page or "<unknown>", 0)
+
+    # -- store -------------------------------------------------------------------------------
+    def record(self, key: str) -> Record | None:
+        """The stored record of ``key`` or None (StoreError for a broken record)."""
+        return self.store.get(key)
+
+    def missing(self, site: SiteScan) -> tuple[list[Item], list[Problem]]:
+        """Items without a record (one per key), and problems with unreadable records."""
+        seen: set[str] = set()
+        missing: list[Item] = []
+        problems: list[Problem] = []
+        for item in site.items:
+            if item.key in seen:
+                continue
+            seen.add(item.key)
+            try:
+                if self.store.get(item.key) is None:
+                    missing.append(item)
+            except StoreError as exc:
+                problems.append(Problem(item.page, item.line, str(exc)))
+        return missing, problems
+
+    def require_complete(self, site: SiteScan) -> None:
+        """Frozen mode: raise MissingGenerations listing every directive without a record."""
+        missing, problems = self.missing(site)
+        located = [
+            Problem(
+                i.page,
+                i.line,
+                f"no stored generation for this ai-{i.spec.kind} (key {i.key[:16]})",
+                "run `aicraft generate` and commit the store",
+            )
+            for i in missing
+        ]
+        if located or problems:
+            raise MissingGenerations(
+                "Missing generations (frozen mode calls no provider)", problems + located
+            )
+
+    # -- generation --------------------------------------------------------------------------
+    def generate(
+        self,
+        items: list[Item],
+        progress: Progress | None = None,
+        budget_usd: float | None = None,
+        refresh: bool = False,
+    ) -> Report:
+        """Generate ``items`` concurrently, writing each record as soon as it is finished.
+
+        Under the store's lock, items another process has generated meanwhile are skipped
+        (unless ``refresh``). With a budget, no call is started whose estimated cost would pass
+        it; items of unknown cost are not started at all.
+        """
+        progress = progress or Progress()
+        report = Report()
+        budget = self.settings.budget_usd if budget_usd is None else budget_usd
+        with self.store.lock():
+            todo = []
+            for item in items:
+                self.store.forget(item.key)
+                if refresh or self.store.get(item.key) is None:
+                    todo.append(item)
+            progress.start(len(todo))
+            lock = threading.Lock()
+            reserved = 0.0
+
+            def admit(item: Item) -> str | None:
+                nonlocal reserved
+                if budget is None:
+                    return None
+                estimate = self.estimate(item)
+                if estimate is None:
+                    return (
+                        f"not started: the cost of model {item.model!r} is unknown and a "
+                        "budget is set; add the model to `prices`"
+                    )
+                with lock:
+                    if report.cost_usd + reserved + estimate > budget + 1e-12:
+                        return (
+                            f"not started: it could cost up to ${estimate:.4f}, which would pass "
+                            f"the budget of ${budget:.2f}"
+                        )
+                    reserved += estimate
+                return None
+
+            def run(item: Item) -> float:
+                nonlocal reserved
+                estimate = (self.estimate(item) or 0.0) if budget is not None else 0.0
+                try:
+                    record, images = self._generate_one(item)
+                    self.store.put(record, images)
+                    return float(record.usage.get("cost_usd") or 0.0)
+                finally:
+                    if budget is not None:
+                        with lock:
+                            reserved -= estimate
+
+            pending = list(todo)
+            running: dict[Future[float], Item] = {}
+            workers = max(1, self.settings.concurrency)
+            executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aicraft")
+            try:
+                while pending or running:
+                    while pending and len(running) < workers:
+                        item = pending.pop(0)
+                        refusal = admit(item)
+                        if refusal:
+                            report.skipped.append(Failure(item, refusal))
+                            progress.advance(item, refusal, 0.0)
+                            continue
+                        running[executor.submit(run, item)] = item
+                    if not running:
+                        break
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        item = running.pop(future)
+                        try:
+                            cost = future.result()
+                        except AicraftError as exc:
+                            report.failed.append(Failure(item, str(exc)))
+                            progress.advance(item, str(exc), 0.0)
+                            continue
+                        except Exception as exc:  # a provider bug must not lose other work
+                            message = f"{type(exc).__name__}: {exc}"
+                            report.failed.append(Failure(item, message))
+                            progress.advance(item, message, 0.0)
+                            continue
+                        with lock:
+                            report.cost_usd += cost
+                        report.generated.append(item)
+                        progress.advance(item, None, cost)
+            except KeyboardInterrupt:
+                report.interrupted = True
+                executor.shutdown(wait=True, cancel_futures=True)
+                raise
+            finally:
+                executor.shutdown(wait=True, cancel_futures=True)
+                progress.finish(report)
+        return report
+
+    def estimate(self, item: Item) -> float | None:
+        """Upper bound of an item's cost in USD, or None when unknown."""
+        provider = self.provider(item.provider)
+        estimator: Callable[..., float | None] | None = getattr(provider, "estimate_cost", None)
+        if estimator is None:
+            return 0.0 if not provider.trained else None
+        return estimator(self.request(item))
+
+    def request(self, item: Item) -> TextRequest | ImageRequest:
+        """The provider request of an item."""
+        spec = item.spec
+        if spec.kind == "text":
+            return TextRequest(
+                key=item.key,
+                prompt=item.prompt,
+                system=item.system,
+                model=item.model,
+                temperature=spec.temperature,
+                seed=spec.seed,
+                max_tokens=spec.max_tokens,
+                candidates=spec.candidates,
+                context=item.context,
+            )
+        return ImageRequest(
+            key=item.key,
+            prompt=item.prompt,
+            model=item.model,
+            size=spec.size or DEFAULT_IMAGE_SIZE,
+            quality=spec.quality,
+            seed=spec.seed,
+            candidates=spec.candidates,
+        )
+
+    def _generate_one(self, item: Item) -> tuple[Record, dict[str, bytes]]:
+        provider = self.provider(item.provider)
+        spec = item.spec
+        request = self.request(item)
+        images: dict[str, bytes] = {}
+        if isinstance(request, TextRequest):
+            text_result = provider.generate_text(request)
+            outputs = [o.strip() for o in text_result.outputs]
+            if len(outputs) < spec.candidates or not all(outputs):
+                raise ProviderError("the provider returned empty output")
+            for output in outputs:
+                if len(output) > MAX_TEXT_OUTPUT_CHARS:
+                    raise ProviderError(
+                        f"the output is longer than {MAX_TEXT_OUTPUT_CHARS} characters"
+                    )
+            model, usage = text_result.model, text_result.usage
+            original, body = outputs[0], outputs[0]
+            candidates = outputs if len(outputs) > 1 else []
+        else:
+            image_result = provider.generate_image(request)
+            if len(image_result.images) < spec.candidates:
+                raise ProviderError("the provider returned fewer images than asked for")
+            for index, data in enumerate(image_result.images[: spec.candidates], start=1):
+                images[image_name(item.key, index)] = data
+            model, usage = image_result.model, image_result.usage
+            candidates = list(images)
+            original, body = candidates[0], ""
+        record = Record(
+            key=item.key,
+            kind=spec.kind,
+            provider=item.provider,
+            provider_label=provider.description,
+            model=model,
+            requested_model=item.model,
+            source_type=SOURCE_TYPE_TRAINED if provider.trained else SOURCE_TYPE_ALGORITHMIC,
+            prompt=item.prompt,
+            system=item.system,
+            params=item.params,
+            created=utc_now(),
+            source={"page": item.page, "line": item.line},
+            usage=usage.as_dict(),
+            candidates=candidates,
+            picked=1,
+            original=original,
+            body=body,
+        )
+        return record, images

@@ -1,0 +1,23 @@
+"""Shared fixtures: temporary MkDocs + Material blog sites built for real."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.sites import write_site
+
+
+@pytest.fixture
+def site_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+    """Make a site in a temporary folder, with CI and provider variables cleared."""
+    for name in ("CI", "AICRAFT_MODE", "AICRAFT_PROVIDER", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+    def make(pages: dict[str, str], plugin: dict[str, Any] | None = None, **kw: Any) -> Path:
+        return write_site(tmp_path, pages, plugin, **kw)
+
+    return make

@@ -1,0 +1,183 @@
+"""Rendering of records: the credit comes first, and model output never becomes live markup."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from aicraft.directives import Spec
+from aicraft.records import Record, sha256_text
+from aicraft.render import edit_share, render_record, sanitize_markdown
+
+# Model outputs that try to inject script or markup into the page.
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
+    '<img src=x onerror="alert(1)">',
+    "<svg onload=alert(1)><circle r=10 /></svg>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    '<a href="javascript:alert(1)">click</a>',
+    '<a href="JaVaScRiPt:alert(1)">click</a>',
+    '<a href="&#106;avascript:alert(1)">click</a>',
+    '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>',
+    "[click](javascript:alert(1))",
+    "![pic](javascript:alert(1))",
+    '<iframe src="https://evil.example"></iframe>',
+    '<object data="evil.swf"></object><embed src="evil.swf">',
+    '<div style="background:url(javascript:alert(1))">styled</div>',
+    '<p onclick="alert(1)" onmouseover="alert(2)">hover</p>',
+    "<form action=https://evil.example><input name=q><button>go</button></form>",
+    '<meta http-equiv="refresh" content="0;url=https://evil.example">',
+    '<link rel="stylesheet" href="https://evil.example/x.css">',
+    "<base href=https://evil.example/>",
+    "<!-- hidden --><script>alert(1)</script>",
+    "</div></div></figure><script>alert(1)</script>",
+    '<div class="aicraft-credit">Human-written, reviewed by the editor</div>',
+    '<span data-ai-generated="false" ai-disclosure="human-only">forged</span>',
+    "<template><script>alert(1)</script></template>",
+    '<details open ontoggle="alert(1)"><summary>x</summary></details>',
+    "<a href='vbscript:msgbox(1)'>x</a>",
+    '<video><source onerror="alert(1)"></video>',
+    "<style>body{display:none}</style>",
+    "<textarea><script>alert(1)</script></textarea>",
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
+]
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs.extend(attrs)
+
+
+DANGEROUS_TAGS = {
+    "script", "img", "svg", "math", "iframe", "object", "embed", "style", "form", "input",
+    "button", "meta", "link", "base", "template", "video", "source", "textarea", "details", "div",
+    "noscript",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_model_output_never_becomes_live_markup(payload: str) -> None:
+    html = sanitize_markdown(payload)
+    parser = _Collector()
+    parser.feed(html)
+    assert not set(parser.tags) & DANGEROUS_TAGS, html
+    for name, value in parser.attrs:
+        assert not name.startswith("on"), html
+        assert name in ("href", "title", "rel"), html
+        if name == "href":
+            assert value is not None and value.startswith(("http://", "https://", "mailto:"))
+
+
+def test_ordinary_markdown_survives_sanitising() -> None:
+    html = sanitize_markdown(
+        "A *poem* with **bold**\n\n- one\n- two\n\n[site](https://example.org)"
+    )
+    assert "<em>poem</em>" in html and "<strong>bold</strong>" in html
+    assert "<li>one</li>" in html
+    assert 'href="https://example.org"' in html and "nofollow" in html
+
+
+def _record(body: str, kind: str = "text", **extra: object) -> Record:
+    values: dict = dict(
+        key=sha256_text(body + kind),
+        kind=kind,
+        provider="offline",
+        provider_label="aicraft offline (Markov chain text, procedural images; no trained model)",
+        model="aicraft-markov-1",
+        requested_model=None,
+        source_type="algorithmicMedia",
+        prompt="Write <b>a</b> poem.",
+        system=None,
+        params={"size": "640x480"} if kind == "image" else {},
+        created="2026-11-26T06:00:00Z",
+        source={"page": "p.md", "line": 3},
+        usage={},
+        original=body,
+        body=body if kind == "text" else "",
+    )
+    values.update(extra)
+    return Record(**values)
+
+
+def test_text_item_has_credit_first_and_machine_readable_attributes() -> None:
+    record = _record("Frost on the bench.")
+    html = render_record(record, Spec(kind="text", prompt="p", label="A frost poem"))
+    assert html.startswith('<div class="aicraft aicraft-text" ')
+    for attribute in (
+        f'data-aicraft-key="{record.key}"',
+        'data-ai-generated="true"',
+        'ai-disclosure="ai-autonomous"',
+        'ai-model="aicraft-markov-1"',
+        'ai-provider="offline"',
+        f'id="ai-{record.key[:16]}"',
+    ):
+        assert attribute in html
+    credit = html.index('class="aicraft-credit"')
+    assert credit < html.index("Frost on the bench.")
+    assert "Machine-generated text" in html  # the offline provider is no trained model
+    assert "not yet reviewed" in html
+    assert "A frost poem" in html
+    assert '<details class="aicraft-prompt"><summary>Prompt</summary>' in html
+    assert "Write &lt;b&gt;a&lt;/b&gt; poem." in html  # the prompt is shown, escaped
+
+
+def test_prompt_can_be_hidden_but_never_the_credit() -> None:
+    record = _record("Text.")
+    html = render_record(record, Spec(kind="text", prompt="p", show_prompt=False))
+    assert "<details" not in html
+    assert "Machine-generated text" in html
+    assert (
+        render_record(record, Spec(kind="text", prompt="p"), show_prompts=False).count("<details")
+        == 0
+    )
+
+
+def test_trained_models_are_labelled_ai_generated_and_edits_are_disclosed() -> None:
+    record = _record("one two three four five six seven eight nine ten", source_type="x")
+    record.provider, record.model = "openai", "gpt-4o-mini-2024-07-18"
+    assert "AI-generated text" in render_record(record, Spec(kind="text", prompt="p"))
+    record.body = "one two three four five six seven eight nine eleven"
+    html = render_record(record, Spec(kind="text", prompt="p"))
+    assert "AI-assisted text, human-edited 10%" in html
+
+
+def test_approval_binds_to_the_published_text() -> None:
+    record = _record("Approved text.")
+    record.review = {
+        "status": "approved",
+        "by": "Ed Itor",
+        "at": "2026-11-20T10:00:00Z",
+        "sha256": sha256_text("Approved text."),
+    }
+    html = render_record(record, Spec(kind="text", prompt="p"))
+    assert "reviewed by Ed Itor on 2026-11-20" in html
+    assert 'ai-disclosure="ai-assisted"' in html
+    record.body = "Approved text, then changed."
+    html = render_record(record, Spec(kind="text", prompt="p"))
+    assert "changed since approval" in html
+    assert 'ai-disclosure="ai-autonomous"' in html
+
+
+def test_image_item_is_a_figure_with_alt_caption_and_credit() -> None:
+    record = _record("0123456789abcdef.png", kind="image")
+    spec = Spec(kind="image", prompt="p", alt='A "bench" <at> dawn', caption="The first frost")
+    html = render_record(record, spec)
+    assert html.startswith('<figure class="aicraft aicraft-image" ')
+    assert 'alt="A &quot;bench&quot; &lt;at&gt; dawn"' in html
+    assert 'width="640" height="480"' in html
+    assert '<figcaption><span class="aicraft-caption-text">The first frost</span>' in html
+    assert html.index("aicraft-credit") < html.index("<img")
+
+
+def test_edit_share_counts_changed_words() -> None:
+    assert edit_share("a b c d", "a b c d") == 0.0
+    assert edit_share("a b c d", "a b x d") == pytest.approx(0.25)
+    assert edit_share("a b", "") == 1.0
