@@ -126,6 +126,12 @@ def _common(func: Any) -> Any:
 @click.option("-d", "--site-dir", type=click.Path(file_okay=False), help="Where to write the site.")
 @click.option("--strict", is_flag=True, help="Fail on any warning or error (bad directives too).")
 @click.option(
+    "--budget",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Spending cap in USD for this run (overrides budget_usd).",
+)
+@click.option(
     "--frozen/--no-frozen",
     default=None,
     help="Frozen: call no provider, fail listing what is missing (default when CI is set).",
@@ -135,6 +141,7 @@ def build(
     provider: str | None,
     site_dir: str | None,
     strict: bool,
+    budget: float | None,
     frozen: bool | None,
 ) -> None:
     """Generate what is missing (unless frozen), then build the site with MkDocs."""
@@ -149,7 +156,11 @@ def build(
     overrides: dict[str, Any] = {"strict": strict}
     if site_dir:
         overrides["site_dir"] = site_dir
-    with _environment(AICRAFT_MODE=_mode(frozen), AICRAFT_PROVIDER=provider):
+    with _environment(
+        AICRAFT_MODE=_mode(frozen),
+        AICRAFT_PROVIDER=provider,
+        AICRAFT_BUDGET_USD=None if budget is None else str(budget),
+    ):
         try:
             config = load_config(path, **overrides)
             config.plugins.on_startup(command="build", dirty=False)
@@ -189,12 +200,19 @@ def serve(
 @click.option("--dry-run", is_flag=True, help="List what would be generated; call nothing.")
 @click.option("--refresh", is_flag=True, help="Regenerate the selected items even if stored.")
 @click.option("--page", "pages", multiple=True, help="Only directives of this page (src path).")
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Spending cap in USD for this run (overrides budget_usd).",
+)
 def generate(
     config_file: str | None,
     provider: str | None,
     dry_run: bool,
     refresh: bool,
     pages: tuple[str, ...],
+    budget: float | None,
 ) -> None:
     """Generate every missing item of the site (or refresh selected ones) without building."""
     with _environment(AICRAFT_PROVIDER=provider):
@@ -212,17 +230,30 @@ def generate(
     if not todo:
         click.echo("Nothing to generate: every directive has a stored record.")
         return
-    if dry_run:
-        for item in todo:
-            estimate = engine.estimate(item)
+    cap = budget if budget is not None else settings.resolved_budget()
+    total, unknown = 0.0, 0
+    for item in todo:
+        estimate = engine.estimate(item)
+        if estimate is None:
+            unknown += 1
+        else:
+            total += estimate
+        if dry_run:
             cost = "unknown cost" if estimate is None else f"up to ${estimate:.4f}"
             click.echo(
                 f"{item.location}  ai-{item.spec.kind}  {item.provider}/{item.model}  "
                 f"{item.key[:16]}  {cost}"
             )
-        click.echo(f"{len(todo)} item(s) would be generated.")
+    verb = "would be generated" if dry_run else "to generate"
+    summary = f"{len(todo)} item(s) {verb}; estimated cost up to ${total:.4f}"
+    if unknown:
+        summary += f", plus {unknown} item(s) of unknown cost"
+    if cap is not None:
+        summary += f"; budget ${cap:.2f}"
+    click.echo(summary + ".")
+    if dry_run:
         return
-    report = engine.generate(todo, make_progress(click.echo), refresh=refresh)
+    report = engine.generate(todo, make_progress(click.echo), budget_usd=cap, refresh=refresh)
     click.echo(
         f"Generated {len(report.generated)} item(s), {len(report.failed)} failed, "
         f"{len(report.skipped)} not started; cost ${report.cost_usd:.4f}."

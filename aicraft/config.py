@@ -87,6 +87,21 @@ class Settings:
             raise ConfigError(f"unknown mode {mode!r}; use one of: {', '.join(MODES)}")
         return mode
 
+    def resolved_budget(self, environ: Mapping[str, str] | None = None) -> float | None:
+        """The spending cap in USD: ``AICRAFT_BUDGET_USD`` (the CLI's ``--budget``), else the
+        ``budget_usd`` setting, else None (no cap)."""
+        environ = os.environ if environ is None else environ
+        raw = environ.get("AICRAFT_BUDGET_USD")
+        if raw:
+            try:
+                value = float(raw)
+            except ValueError:
+                raise ConfigError(f"AICRAFT_BUDGET_USD must be a number, not {raw!r}") from None
+            if value < 0:
+                raise ConfigError("the budget cannot be negative")
+            return value
+        return None if self.budget_usd is None else float(self.budget_usd)
+
     def resolved_provider(
         self, requested: str | None, environ: Mapping[str, str] | None = None
     ) -> str:

@@ -282,7 +282,7 @@ class Engine:
         """
         progress = progress or Progress()
         report = Report()
-        budget = self.settings.budget_usd if budget_usd is None else budget_usd
+        budget = self.settings.resolved_budget(self.environ) if budget_usd is None else budget_usd
         with self.store.lock():
             todo = []
             for item in items:

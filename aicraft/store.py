@@ -133,6 +133,12 @@ class Store:
             found.append(record)
         return found, errors
 
+    def _remove_stale_temporaries(self) -> None:
+        """Delete temporary files left by a killed writer (only called under the lock)."""
+        for path in self.root.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Hold the store's lock file, so that two generating processes take turns."""
@@ -145,6 +151,7 @@ class Store:
                 yield
                 return
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            self._remove_stale_temporaries()
             try:
                 yield
             finally:

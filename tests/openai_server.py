@@ -710,7 +710,11 @@ class _Handler(BaseHTTPRequestHandler):
         payload: dict[str, Any] = {"created": int(time.time()), "data": data}
         if behavior.usage and model.startswith("gpt-image"):
             input_tokens = _count_words(prompt) + 3
-            output_tokens = 1056 * count
+            # gpt-image-1 bills a 1024x1024 image as 272/1056/4160 output tokens by quality.
+            per_image = {"low": 272, "medium": 1056, "high": 4160}.get(
+                str(body.get("quality") or "auto"), 4160
+            )
+            output_tokens = per_image * count
             payload["usage"] = {
                 "input_tokens": input_tokens,
                 "input_tokens_details": {"text_tokens": input_tokens, "image_tokens": 0},

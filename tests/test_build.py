@@ -195,6 +195,7 @@ def test_pages_without_directives_are_unchanged_apart_from_the_stylesheet(
     without = (build_site(config) / "index.html").read_text()
     stylesheet = re.compile(r'\s*<link rel="stylesheet" href="[^"]*assets/aicraft/aicraft.css">')
     assert stylesheet.search(with_plugin)
+
     def squash(html: str) -> str:  # the template's whitespace around extra_css differs
         return re.sub(r"\s+", " ", html)
 

@@ -1,0 +1,5 @@
+"""Run the aicraft command line: ``python -m aicraft``."""
+
+from aicraft.cli import main
+
+main()
