@@ -207,8 +207,9 @@ def test_frozen_build_never_calls_the_provider(site_factory, server, key_env) ->
     assert server.api_requests() == []
 
 
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "ctrl-c"])
 def test_a_killed_run_keeps_finished_records_and_the_next_run_completes(
-    site_factory, server, key_env, tmp_path
+    site_factory, server, key_env, sig
 ) -> None:
     config = _site(site_factory, server, pages=2, concurrency=2)
     server.latency = 0.3
@@ -224,7 +225,7 @@ def test_a_killed_run_keeps_finished_records_and_the_next_run_completes(
         deadline = time.monotonic() + 30
         while len(list(store.glob("*.md"))) < 4 and time.monotonic() < deadline:
             time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
+        process.send_signal(sig)
     finally:
         process.wait(timeout=10)
     finished = {p.name: p.read_bytes() for p in store.glob("*.md")}
