@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,12 +51,24 @@ class _LevelFormatter(logging.Formatter):
         return message
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a message is logged (not when created)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def _setup_logging(verbose: bool = False) -> None:
     """Show MkDocs' and aicraft's log messages on stderr, as ``mkdocs build`` does."""
     logger = logging.getLogger("mkdocs")
     if any(getattr(h, "_aicraft", False) for h in logger.handlers):
         return
-    handler = logging.StreamHandler()
+    handler = _StderrHandler()
     handler.setFormatter(_LevelFormatter())
     handler._aicraft = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
@@ -267,7 +280,6 @@ def generate(
 
 def status_data(engine: Engine, site: SiteScan) -> dict[str, Any]:
     """Directives, stored, missing and orphaned records, per page (for ``status``)."""
-    used = site.keys()
     pages: dict[str, dict[str, Any]] = {}
     for src, page in site.pages.items():
         if page.directives or page.problems:
@@ -286,8 +298,7 @@ def status_data(engine: Engine, site: SiteScan) -> dict[str, Any]:
             entry["missing"].append({"line": item.line, "kind": item.spec.kind, "key": item.key})
     for problem in site.problems:
         pages[problem.file]["problems"].append(f"line {problem.line}: {problem.message}")
-    short_used = {key[:16] for key in used}
-    orphans = [short for short in engine.store.short_keys() if short not in short_used]
+    orphans = engine.orphans(site)
     return {
         "store": str(engine.store.root),
         "directives": len(site.items),
@@ -324,3 +335,386 @@ def status(config_file: str | None, provider: str | None, as_json: bool) -> None
     )
     for short in data["orphaned"]:
         click.echo(f"  orphaned  {short}.md")
+
+
+# -- review -----------------------------------------------------------------------------------
+def _reviewer(by: str | None) -> str:
+    from aicraft.review import default_reviewer
+
+    name = by or default_reviewer()
+    if not name:
+        raise click.ClickException("who is reviewing? pass --by NAME (or set git's user.name)")
+    return name
+
+
+def _review_rows(engine: Engine, site: SiteScan) -> list[dict[str, Any]]:
+    """One row per directive with a record: id, page:line, kind, review state, reviewer."""
+    from aicraft.review import content_sha256, state
+
+    rows = []
+    seen: set[str] = set()
+    for item in site.items:
+        if item.key in seen:
+            continue
+        seen.add(item.key)
+        try:
+            record = engine.record(item.key)
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from None
+        if record is None:
+            continue
+        rows.append(
+            {
+                "id": record.short,
+                "page": item.page,
+                "line": item.line,
+                "kind": record.kind,
+                "model": record.model,
+                "state": state(record, content_sha256(record, engine.store)),
+                "by": record.review.get("by"),
+                "at": record.review.get("at"),
+                "label": item.spec.label or item.prompt.splitlines()[0][:60],
+                "record": record,
+            }
+        )
+    return rows
+
+
+@main.group()
+def review() -> None:
+    """Editors' review: list, show, approve and reject generated items.
+
+    IDs are the short keys shown by `aicraft review list`; any unique prefix of at least four
+    hex digits works. An approval binds to the sha256 of the approved content: editing it
+    afterwards makes the item "changed since approval" until it is approved again.
+    """
+
+
+@review.command("list")
+@click.option("-f", "--config-file", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    type=click.Choice(["pending", "approved", "rejected", "changed"]),
+    help="Only items in this state (repeatable).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def review_list(config_file: str | None, states: tuple[str, ...], as_json: bool) -> None:
+    """List generated items by page with their review state."""
+    config, settings = _load(config_file)
+    engine, site = _scan(config, settings)
+    rows = [r for r in _review_rows(engine, site) if not states or r["state"] in states]
+    if as_json:
+        click.echo(
+            json.dumps([{k: v for k, v in r.items() if k != "record"} for r in rows], indent=2)
+        )
+        return
+    page = None
+    for row in rows:
+        if row["page"] != page:
+            page = row["page"]
+            click.echo(page)
+        who = f" by {row['by']} {str(row['at'])[:10]}" if row["state"] == "approved" else ""
+        click.echo(
+            f"  {row['id']}  line {row['line']:<4} ai-{row['kind']:<5} {row['state']:<8}{who}  "
+            f"{row['label']}"
+        )
+    counts = {s: sum(r["state"] == s for r in rows) for s in ("pending", "changed", "rejected")}
+    click.echo(
+        f"{len(rows)} item(s): {counts['pending']} pending, {counts['changed']} changed since "
+        f"approval, {counts['rejected']} rejected"
+    )
+
+
+@review.command("show")
+@click.option("-f", "--config-file", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.argument("ident")
+def review_show(config_file: str | None, ident: str) -> None:
+    """Show an item: prompt, model, output, review history and a diff of human edits."""
+    from aicraft.review import ReviewError, content_sha256, edit_diff, find, state
+
+    _, settings = _load(config_file)
+    engine = Engine(settings)
+    try:
+        record = find(engine.store, ident)
+    except (ReviewError, StoreError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"id        {record.short}   (key {record.key})")
+    click.echo(
+        f"kind      ai-{record.kind}   from {record.source.get('page')}:{record.source.get('line')}"
+    )
+    click.echo(
+        f"provider  {record.provider}   model {record.model}   requested {record.requested_model}"
+    )
+    click.echo(f"created   {record.created}   cost {record.usage.get('cost_usd')}")
+    click.echo(f"state     {state(record, content_sha256(record, engine.store))}")
+    if record.system:
+        click.echo("system prompt:\n" + _indent(record.system))
+    click.echo("prompt:\n" + _indent(record.prompt))
+    if len(record.candidates) > 1:
+        click.echo(f"candidates: {len(record.candidates)}; published: {record.picked}")
+    if record.kind == "text":
+        click.echo("published text:\n" + _indent(record.body))
+        diff = edit_diff(record)
+        click.echo("human edits:\n" + (_indent(diff) if diff else "  none"))
+    else:
+        click.echo(f"image: {engine.store.file_path(record.original)}")
+    for entry in record.review.get("history") or []:
+        note = f" - {entry.get('note')}" if entry.get("note") else ""
+        click.echo(f"history   {entry.get('at')}  {entry.get('action')} by {entry.get('by')}{note}")
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+@review.command("approve")
+@click.option("-f", "--config-file", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.argument("idents", nargs=-1)
+@click.option("--page", "page", default=None, help="Approve every item of this page (src path).")
+@click.option("--all", "approve_all", is_flag=True, help="Approve every generated item.")
+@click.option("--by", default=None, help="Reviewer name (default: git's user.name).")
+@click.option("--note", default=None, help="A note kept in the review history.")
+def review_approve(
+    config_file: str | None,
+    idents: tuple[str, ...],
+    page: str | None,
+    approve_all: bool,
+    by: str | None,
+    note: str | None,
+) -> None:
+    """Approve items as they are published now."""
+    from aicraft.review import ReviewError, approve, find
+
+    if not idents and not page and not approve_all:
+        raise click.UsageError("name the items to approve: IDs, --page PAGE or --all")
+    name = _reviewer(by)
+    config, settings = _load(config_file)
+    engine, site = _scan(config, settings)
+    records = []
+    try:
+        records = [find(engine.store, ident) for ident in idents]
+    except (ReviewError, StoreError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if page or approve_all:
+        rows = _review_rows(engine, site)
+        if page and not any(r["page"] == page for r in rows):
+            raise click.ClickException(f"no generated items on page {page!r}")
+        records += [r["record"] for r in rows if approve_all or r["page"] == page]
+    with engine.store.lock():
+        for record in {r.key: r for r in records}.values():
+            approve(record, engine.store, name, note)
+            click.echo(f"approved {record.short} by {name}")
+
+
+@review.command("reject")
+@click.option("-f", "--config-file", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.argument("idents", nargs=-1, required=True)
+@click.option("--reason", required=True, help="Why it is rejected (kept in the history).")
+@click.option("--by", default=None, help="Reviewer name (default: git's user.name).")
+def review_reject(
+    config_file: str | None, idents: tuple[str, ...], reason: str, by: str | None
+) -> None:
+    """Reject items: they are never shown as reviewed, and `require_review` blocks them."""
+    from aicraft.review import ReviewError, find, reject
+
+    name = _reviewer(by)
+    _, settings = _load(config_file)
+    store = Engine(settings).store
+    with store.lock():
+        for ident in idents:
+            try:
+                record = reject(find(store, ident), store, name, reason)
+            except (ReviewError, StoreError) as exc:
+                raise click.ClickException(str(exc)) from None
+            click.echo(f"rejected {record.short} by {name}: {reason}")
+
+
+@main.command()
+@click.option("-f", "--config-file", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.argument("ident")
+@click.argument("number", type=click.IntRange(min=1))
+@click.option("--by", default=None, help="Who picks (default: git's user.name).")
+def pick(config_file: str | None, ident: str, number: int, by: str | None) -> None:
+    """Publish candidate NUMBER of an item generated with candidates="N"."""
+    from aicraft.review import ReviewError, find
+    from aicraft.review import pick as pick_candidate
+
+    name = _reviewer(by)
+    _, settings = _load(config_file)
+    store = Engine(settings).store
+    with store.lock():
+        try:
+            record = pick_candidate(find(store, ident), store, number, name)
+        except (ReviewError, StoreError) as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"{record.short}: candidate {number} of {len(record.candidates)} is published")
+
+
+# -- check and gc -----------------------------------------------------------------------------
+def check_site(engine: Engine, site: SiteScan) -> dict[str, list[dict[str, Any]]]:
+    """Everything that blocks publication, as lists of located findings."""
+    from aicraft.policy import Policy, check
+
+    def located(problem: Any, rule: str) -> dict[str, Any]:
+        return {
+            "file": problem.file,
+            "line": problem.line,
+            "message": problem.message,
+            "fix": problem.fix,
+            "rule": getattr(problem, "rule", "") or rule,
+        }
+
+    findings: dict[str, list[dict[str, Any]]] = {
+        "directives": [located(p, "directive") for p in site.problems],
+        "missing": [],
+        "policy": [],
+        "orphaned": [],
+        "stale": [],
+    }
+    missing, unreadable = engine.missing(site)
+    findings["directives"] += [located(p, "record") for p in unreadable]
+    findings["missing"] = [
+        {
+            "file": i.page,
+            "line": i.line,
+            "message": f"no stored generation for this ai-{i.spec.kind} ({i.key[:16]})",
+            "fix": "run `aicraft generate` and commit the store",
+            "rule": "frozen",
+        }
+        for i in missing
+    ]
+    policy = Policy.from_mapping(engine.settings.policy)
+    shares = page_shares(engine, site)
+    findings["policy"] = [located(v, v.rule) for v in check(policy, engine.subjects(site), shares)]
+    lines_by_page = {(i.page, i.line) for i in site.items}
+    for short in engine.orphans(site):
+        try:
+            record = engine.store.read_short(short)
+        except StoreError as exc:
+            findings["directives"].append(
+                {
+                    "file": str(engine.store.root / f"{short}.md"),
+                    "line": 1,
+                    "message": str(exc),
+                    "fix": "restore or delete the file",
+                    "rule": "record",
+                }
+            )
+            continue
+        page, line = record.source.get("page"), record.source.get("line")
+        entry = {
+            "file": f"{engine.store.root.name}/{short}.md",
+            "line": 1,
+            "message": f"no directive uses this record (made for {page}:{line})",
+            "fix": "`aicraft gc --yes` removes it",
+            "rule": "orphaned",
+        }
+        if page in site.pages and (page, line) in lines_by_page:
+            entry["message"] = (
+                f"the directive at {page}:{line} no longer matches this record "
+                "(its prompt or options changed)"
+            )
+            entry["fix"] = "regenerate with `aicraft generate`, then `aicraft gc --yes`"
+            entry["rule"] = "stale"
+            findings["stale"].append(entry)
+        else:
+            findings["orphaned"].append(entry)
+    return findings
+
+
+def page_shares(engine: Engine, site: SiteScan) -> dict[str, float]:
+    """The AI share of each page's words (for the max_ai_share rule)."""
+    from aicraft.disclosure_site import page_shares as shares
+
+    return shares(engine, site)
+
+
+@main.command("check")
+@click.option("-f", "--config-file", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print findings as JSON (for CI).")
+def check_command(config_file: str | None, as_json: bool) -> None:
+    """Check the site can be published: nothing missing, policy kept, no stale records.
+
+    Calls no provider. Exit codes: 0 nothing blocks publication, 1 findings (listed with
+    file:line and the rule), 2 usage or configuration error.
+    """
+    try:
+        config, settings = _load(config_file)
+    except click.ClickException as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        raise SystemExit(2) from None
+    engine, site = _scan(config, settings)
+    findings = check_site(engine, site)
+    blocking = [f for key in ("directives", "missing", "policy", "stale") for f in findings[key]]
+    if as_json:
+        click.echo(json.dumps({"ok": not blocking, **findings}, indent=2))
+    else:
+        for key, title in (
+            ("directives", "Invalid directives or records"),
+            ("missing", "Missing generations"),
+            ("policy", "Policy violations"),
+            ("stale", "Records whose directive changed"),
+            ("orphaned", "Orphaned records (not blocking)"),
+        ):
+            if findings[key]:
+                click.echo(f"{title} ({len(findings[key])}):")
+                for f in findings[key]:
+                    rule = f" [{f['rule']}]" if key == "policy" else ""
+                    click.echo(f"  - {f['file']}:{f['line']}: {f['message']}{rule} Fix: {f['fix']}")
+        click.echo(
+            "OK: nothing blocks publication."
+            if not blocking
+            else f"{len(blocking)} finding(s) block publication."
+        )
+    if blocking:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.option("-f", "--config-file", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("--yes", is_flag=True, help="Really delete (default: only list).")
+def gc(config_file: str | None, yes: bool) -> None:
+    """Remove records (and their images) that no directive uses. A dry run unless --yes."""
+    config, settings = _load(config_file)
+    engine, site = _scan(config, settings)
+    orphans = engine.orphans(site)
+    if not orphans:
+        click.echo("No orphaned records.")
+        return
+    with engine.store.lock():
+        for short in orphans:
+            files = sorted(engine.store.root.glob(f"{short}*"))
+            names = ", ".join(p.name for p in files)
+            if yes:
+                for path in files:
+                    path.unlink()
+                click.echo(f"removed {names}")
+            else:
+                click.echo(f"would remove {names}")
+    if not yes:
+        click.echo(f"{len(orphans)} orphaned record(s); run `aicraft gc --yes` to remove them.")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--name", default=None, help="Site name (default: the folder's name).")
+def new(directory: str, name: str | None) -> None:
+    """Create a new site in DIRECTORY: Material blog, aicraft, a first post, CI workflow."""
+    from datetime import date
+
+    from aicraft.scaffold import scaffold
+
+    target = Path(directory)
+    title = name or target.resolve().name.replace("-", " ").replace("_", " ").title()
+    try:
+        files = scaffold(target, title, date.today().isoformat())
+    except AicraftError as exc:
+        raise click.ClickException(str(exc)) from None
+    for path in files:
+        click.echo(f"created {path}")
+    click.echo(
+        f"\nNext: cd {directory} && aicraft build   (offline without OPENAI_API_KEY)\n"
+        "Then review: aicraft review list; aicraft review approve ID --by NAME"
+    )
