@@ -586,7 +586,7 @@ def check_site(engine: Engine, site: SiteScan) -> dict[str, list[dict[str, Any]]
         for i in missing
     ]
     policy = Policy.from_mapping(engine.settings.policy)
-    shares = page_shares(engine, site)
+    shares = engine.page_shares(site)
     findings["policy"] = [located(v, v.rule) for v in check(policy, engine.subjects(site), shares)]
     lines_by_page = {(i.page, i.line) for i in site.items}
     for short in engine.orphans(site):
@@ -622,13 +622,6 @@ def check_site(engine: Engine, site: SiteScan) -> dict[str, list[dict[str, Any]]
         else:
             findings["orphaned"].append(entry)
     return findings
-
-
-def page_shares(engine: Engine, site: SiteScan) -> dict[str, float]:
-    """The AI share of each page's words (for the max_ai_share rule)."""
-    from aicraft.disclosure_site import page_shares as shares
-
-    return shares(engine, site)
 
 
 @main.command("check")

@@ -43,6 +43,7 @@ class Settings:
     max_image_pixels: int = 40_000_000
     prices: dict[str, Any] = field(default_factory=dict)
     editorial_responsibility: str | None = None
+    policy: dict[str, Any] = field(default_factory=dict)
     enabled: bool = True
     #: Directory of mkdocs.yml; relative paths (``store``) are resolved against it.
     base_dir: str = "."
@@ -147,6 +148,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "max_image_pixels": (int,),
     "prices": (dict,),
     "editorial_responsibility": (str,),
+    "policy": (dict,),
     "enabled": (bool,),
 }
 
@@ -178,6 +180,10 @@ def _check(name: str, value: Any) -> Any:
                     raise ConfigError(
                         f"style {key!r} must contain {{prompt}} where the directive's prompt goes"
                     )
+    if name == "policy":
+        from aicraft.policy import Policy
+
+        Policy.from_mapping(value)
     if name == "store" and (not value.strip() or "\0" in value):
         raise ConfigError("aicraft setting 'store' must name a directory")
     return value

@@ -23,6 +23,7 @@ from aicraft.errors import (
     ProviderError,
     StoreError,
 )
+from aicraft.policy import Subject
 from aicraft.providers.base import (
     ImageRequest,
     Provider,
@@ -68,7 +69,7 @@ class SiteScan:
     items: list[Item] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
-    def keys(self) -> set[str]:
+    def used_keys(self) -> set[str]:
         """The keys of every directive of the site."""
         return {item.key for item in self.items}
 
@@ -265,6 +266,63 @@ class Engine:
             raise MissingGenerations(
                 "Missing generations (frozen mode calls no provider)", problems + located
             )
+
+    # -- review and policy -------------------------------------------------------------------
+    def subjects(self, site: SiteScan) -> list[Subject]:
+        """What the publishing policy looks at: every directive with its review state."""
+        from aicraft.review import content_sha256, state
+
+        subjects = []
+        for item in site.items:
+            review: str | None = None
+            short = item.key[:16]
+            try:
+                record = self.store.get(item.key)
+            except StoreError:
+                record = None
+            if record is not None:
+                try:
+                    review = state(record, content_sha256(record, self.store))
+                except (OSError, StoreError):
+                    review = "pending"
+            subjects.append(
+                Subject(
+                    page=item.page,
+                    line=item.line,
+                    kind=item.spec.kind,
+                    provider=item.provider,
+                    prompt=item.prompt,
+                    alt=item.spec.alt,
+                    review=review,
+                    short=short,
+                )
+            )
+        return subjects
+
+    def page_shares(self, site: SiteScan) -> dict[str, float]:
+        """The share of each page's words that AI text makes up (pages with AI text only)."""
+        from aicraft.render import words
+
+        ai_words: dict[str, int] = {}
+        for item in site.items:
+            if item.spec.kind != "text":
+                continue
+            try:
+                record = self.store.get(item.key)
+            except StoreError:
+                continue
+            if record is not None:
+                ai_words[item.page] = ai_words.get(item.page, 0) + len(words(record.body))
+        shares = {}
+        for page, count in ai_words.items():
+            human = len(words(site.pages[page].human_text))
+            shares[page] = count / max(count + human, 1)
+        return shares
+
+    def orphans(self, site: SiteScan) -> list[str]:
+        """Short keys of stored records that no directive of the site uses."""
+        used = {key[:16] for key in site.used_keys()}
+        return [short for short in self.store.short_keys() if short not in used]
 
     # -- generation --------------------------------------------------------------------------
     def generate(

@@ -86,6 +86,13 @@ class Store:
             self._cache[key] = record
         return record
 
+    def read_short(self, short: str) -> Record:
+        """Read the record file ``<short>.md`` (16 hex digits), whatever its key."""
+        path = self.root / f"{short}.md"
+        if not _RECORD_NAME.match(path.name) or not path.is_file():
+            raise StoreError(f"no record file {path.name} in {self.root}")
+        return self._read(path)
+
     def _read(self, path: Path) -> Record:
         try:
             text = path.read_text(encoding="utf-8")

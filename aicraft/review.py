@@ -1,0 +1,156 @@
+"""Editorial review: approve, reject and pick, bound to the exact content approved.
+
+An approval stores the sha256 of what was approved (the published text, or the picked image
+file's bytes); editing the body afterwards makes the item "changed since approval" until it is
+approved again. Every action is appended to the record's review history.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import subprocess
+from typing import Any
+
+from aicraft.errors import AicraftError
+from aicraft.records import Record, sha256_text, utc_now
+from aicraft.store import Store
+
+PENDING, APPROVED, REJECTED, CHANGED = "pending", "approved", "rejected", "changed"
+
+
+class ReviewError(AicraftError):
+    """A review command that cannot be carried out (unknown id, ambiguous prefix, ...)."""
+
+
+def content_sha256(record: Record, store: Store) -> str:
+    """The sha256 of what a reader sees: the text as published, or the picked image's bytes."""
+    if record.kind == "text":
+        return sha256_text(record.body)
+    return hashlib.sha256(store.file_path(record.original).read_bytes()).hexdigest()
+
+
+def state(record: Record, content_sha: str | None = None) -> str:
+    """pending, approved, rejected, or changed (approved, then edited)."""
+    review = record.review or {}
+    status = review.get("status") or PENDING
+    if status == APPROVED:
+        current = content_sha if content_sha is not None else sha256_text(record.body)
+        if review.get("sha256") and review.get("sha256") != current:
+            return CHANGED
+        return APPROVED
+    return REJECTED if status == REJECTED else PENDING
+
+
+def default_reviewer() -> str | None:
+    """git's ``user.name``, or None when git or the setting is missing."""
+    try:
+        result = subprocess.run(
+            ["git", "config", "user.name"], capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    name = result.stdout.strip()
+    return name or None
+
+
+def _history(record: Record) -> list[dict[str, Any]]:
+    history = record.review.get("history")
+    if not isinstance(history, list):
+        history = []
+        record.review["history"] = history
+    return history
+
+
+def approve(record: Record, store: Store, by: str, note: str | None = None) -> Record:
+    """Approve what is published now; the approval binds to its sha256."""
+    if not by.strip():
+        raise ReviewError("a reviewer name is needed: pass --by NAME")
+    now = utc_now()
+    digest = content_sha256(record, store)
+    record.review.update(status=APPROVED, by=by, at=now, sha256=digest, note=note)
+    _history(record).append(
+        {"action": "approved", "by": by, "at": now, "sha256": digest, "note": note}
+    )
+    store.put(record)
+    return record
+
+
+def reject(record: Record, store: Store, by: str, reason: str) -> Record:
+    """Reject an item: it is never published as reviewed, and policy can block it."""
+    if not reason.strip():
+        raise ReviewError("say why: pass --reason TEXT")
+    now = utc_now()
+    digest = content_sha256(record, store)
+    record.review.update(status=REJECTED, by=by, at=now, sha256=digest, note=reason)
+    _history(record).append(
+        {"action": "rejected", "by": by, "at": now, "sha256": digest, "note": reason}
+    )
+    store.put(record)
+    return record
+
+
+def pick(record: Record, store: Store, number: int, by: str) -> Record:
+    """Publish candidate ``number`` (1-based) instead of the current one.
+
+    For text, the body becomes that candidate; an edited body is not thrown away silently:
+    picking is refused while the body differs from the current original.
+    """
+    count = len(record.candidates)
+    if count < 2:
+        raise ReviewError(f"{record.short} has no candidates to pick from")
+    if not 1 <= number <= count:
+        raise ReviewError(f"{record.short} has candidates 1 to {count}, not {number}")
+    if record.edited:
+        raise ReviewError(
+            f"{record.short} has human edits; undo them (or copy them) before picking another "
+            "candidate"
+        )
+    chosen = record.candidates[number - 1]
+    record.picked = number
+    record.original = chosen
+    record.original_sha256 = (
+        sha256_text(chosen) if record.kind == "text" else record.original_sha256
+    )
+    if record.kind == "text":
+        record.body = chosen
+    now = utc_now()
+    record.review["picked_by"] = by
+    record.review["picked_at"] = now
+    action = f"picked candidate {number} of {count}"
+    _history(record).append({"action": action, "by": by, "at": now})
+    store.put(record)
+    return record
+
+
+def find(store: Store, ident: str) -> Record:
+    """The record whose key starts with ``ident`` (at least 4 hex digits, unique)."""
+    ident = ident.strip().lower()
+    if len(ident) < 4 or any(c not in "0123456789abcdef" for c in ident):
+        raise ReviewError(f"{ident!r} is not a record id: give at least 4 hex digits of its key")
+    matches = [short for short in store.short_keys() if short.startswith(ident[:16])]
+    records = []
+    for short in matches:
+        record = store.read_short(short)
+        if record.key.startswith(ident):
+            records.append(record)
+    if not records:
+        raise ReviewError(f"no record with an id starting {ident!r}; see `aicraft review list`")
+    if len(records) > 1:
+        options = ", ".join(r.short for r in records)
+        raise ReviewError(f"{ident!r} matches several records ({options}); give more digits")
+    return records[0]
+
+
+def edit_diff(record: Record) -> str:
+    """A unified diff of the published text against the model's original output."""
+    if record.kind != "text" or not record.edited:
+        return ""
+    lines = difflib.unified_diff(
+        record.original.splitlines(),
+        record.body.splitlines(),
+        fromfile="original (model output)",
+        tofile="published",
+        lineterm="",
+    )
+    return "\n".join(lines)

@@ -1,0 +1,190 @@
+"""``aicraft new``: a working site to start from, with CI that publishes on push."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aicraft.errors import AicraftError
+
+MKDOCS_YML = """\
+site_name: {name}
+site_description: A blog written with AI as a creative partner, disclosed honestly.
+docs_dir: docs
+
+theme:
+  name: material
+  custom_dir: overrides
+  features:
+    - navigation.indexes
+  palette:
+    - media: "(prefers-color-scheme: light)"
+      scheme: default
+      toggle: {{icon: material/weather-night, name: Switch to dark mode}}
+    - media: "(prefers-color-scheme: dark)"
+      scheme: slate
+      toggle: {{icon: material/weather-sunny, name: Switch to light mode}}
+
+plugins:
+  - search
+  - blog
+  - aicraft:
+      provider: auto              # openai when OPENAI_API_KEY is set, else the offline provider
+      editorial_responsibility: "{name} editors"
+      budget_usd: 1.00            # never spend more than this in one run
+      policy:
+        require_review: true      # unreviewed AI items block publication in CI
+        forbidden:
+          - pattern: "in the style of"
+            reason: "do not imitate a living artist's style"
+
+markdown_extensions:
+  - admonition
+  - attr_list
+  - md_in_html
+  - pymdownx.details
+  - pymdownx.superfences
+"""
+
+INDEX_MD = """\
+---
+authorship:
+  level: none
+  statement: "Written by the site's authors without AI."
+---
+
+# {name}
+
+Welcome. Every passage or image on this site that a model made is credited where it appears,
+with the prompt that asked for it and whether an editor has reviewed it.
+
+[Read the blog](blog/index.md)
+"""
+
+BLOG_INDEX_MD = "# Blog\n"
+
+AUTHORS_YML = """\
+authors:
+  editor:
+    name: The editor
+    description: Writes the posts and reviews every AI item before it is published.
+    avatar: images/editor.svg
+"""
+
+FIRST_POST_MD = """\
+---
+date: {date}
+authors:
+  - editor
+categories:
+  - Notes
+authorship:
+  level: Ph
+  statement: "Written by the editor; the poem below is AI-generated and credited."
+---
+
+# Hello, aicraft
+
+This is the first post. Its prose is yours to rewrite: say in `authorship:` above how it was
+written. The block below is a generation directive. `aicraft build` generates it once, stores
+the result with its provenance in `generations/`, and shows it here with an inline credit.
+
+```ai-text temperature="0.8" label="A first poem"
+Write a four-line poem about starting a new notebook.
+```
+
+<!-- more -->
+
+Review it before you publish: `aicraft review list`, then
+`aicraft review approve <id> --by "Your Name"`.
+"""
+
+AVATAR_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+    '<circle cx="32" cy="32" r="32" fill="#5e35b1"/>'
+    '<circle cx="32" cy="25" r="11" fill="#fff"/>'
+    '<path d="M12 54c4-11 12-16 20-16s16 5 20 16" fill="#fff"/></svg>\n'
+)
+
+MAIN_HTML = '{% extends "base.html" %}\n'
+
+GITIGNORE = """\
+/site/
+/.venv/
+__pycache__/
+generations/.lock
+"""
+
+WORKFLOW = """\
+# Publish on push: check that every AI item is generated, reviewed and within policy, then
+# build without calling any model (CI=true makes aicraft frozen) and deploy to GitHub Pages.
+name: publish
+on:
+  push:
+    branches: [main]
+  pull_request:
+
+permissions:
+  contents: read
+  pages: write
+  id-token: write
+
+concurrency:
+  group: pages
+  cancel-in-progress: false
+
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    env:
+      CI: "true"
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - run: pip install aicraft
+      - name: Check (missing generations, review, policy)
+        run: aicraft check
+      - name: Build (frozen, strict)
+        run: aicraft build --strict
+      - uses: actions/upload-pages-artifact@v3
+        if: github.event_name == 'push'
+        with:
+          path: site
+
+  deploy:
+    if: github.event_name == 'push'
+    needs: build
+    runs-on: ubuntu-latest
+    environment:
+      name: github-pages
+      url: ${{ steps.deployment.outputs.page_url }}
+    steps:
+      - id: deployment
+        uses: actions/deploy-pages@v4
+"""
+
+
+def scaffold(target: Path, name: str, date: str) -> list[Path]:
+    """Write a new site into ``target`` (which must be empty or missing); return the files."""
+    if target.exists() and any(target.iterdir()):
+        raise AicraftError(f"{target} is not empty; choose a new folder")
+    files = {
+        "mkdocs.yml": MKDOCS_YML.format(name=name),
+        "docs/index.md": INDEX_MD.format(name=name),
+        "docs/blog/index.md": BLOG_INDEX_MD,
+        "docs/blog/.authors.yml": AUTHORS_YML,
+        "docs/blog/posts/hello-aicraft.md": FIRST_POST_MD.format(date=date),
+        "docs/images/editor.svg": AVATAR_SVG,
+        "overrides/main.html": MAIN_HTML,
+        "generations/.gitkeep": "",
+        ".gitignore": GITIGNORE,
+        ".github/workflows/publish.yml": WORKFLOW,
+    }
+    written = []
+    for relative, text in files.items():
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
