@@ -28,6 +28,8 @@ from aicraft.config import FIELDS, Settings
 from aicraft.directives import KINDS, normalize_prompt, validate
 from aicraft.engine import Engine
 from aicraft.errors import AicraftError, ConfigError, ProblemsError, StoreError
+from aicraft.policy import Policy, Violation
+from aicraft.policy import check as check_policy
 from aicraft.progress import make_progress
 from aicraft.render import ASSET_SCHEME, render_notice, render_record
 
@@ -60,6 +62,7 @@ class AicraftPlugin(BasePlugin):
         self._settings_map: dict[str, Any] = {}
         self._page: str | None = None
         self._rendered: dict[tuple[Any, ...], str] = {}
+        self._violations: dict[str, list[Violation]] = {}
 
     # -- configuration -----------------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
@@ -123,8 +126,23 @@ class AicraftPlugin(BasePlugin):
                 raise PluginError(f"aicraft: {exc}") from None
         else:
             self._generate(engine, site)
+        self._check_policy(engine, site, strict=mode == "frozen" or bool(config.strict))
         self._add_assets(files, config, engine, site)
         return files
+
+    def _check_policy(self, engine: Engine, site: Any, strict: bool) -> None:
+        """Frozen or strict builds fail on policy violations; others warn, on the page too."""
+        policy = Policy.from_mapping(engine.settings.policy)
+        violations = check_policy(policy, engine.subjects(site), engine.page_shares(site))
+        self._violations = {}
+        if not violations:
+            return
+        error = ProblemsError("publishing policy violations", violations)
+        if strict:
+            raise PluginError(f"aicraft: {error}")
+        log.warning(str(error))
+        for violation in violations:
+            self._violations.setdefault(violation.file, []).append(violation)
 
     def _generate(self, engine: Engine, site: Any) -> None:
         missing, problems = engine.missing(site)
@@ -210,6 +228,9 @@ class AicraftPlugin(BasePlugin):
         self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str | None:
         """Show the page's own ``authorship:`` declaration to readers, under its title."""
+        violations = self._violations.get(page.file.src_uri)
+        if violations:
+            html = policy_warning_html(violations) + html
         declaration = authorship_html(page.meta.get("authorship"))
         if not declaration:
             return html
@@ -245,6 +266,20 @@ def _accept_options(
     """Superfences validator: keep every option; the formatter validates and reports."""
     options.update(inputs)
     return True
+
+
+def policy_warning_html(violations: list[Violation]) -> str:
+    """The warning a non-strict build (``serve``) shows on a page that breaks the policy."""
+    items = "".join(
+        f"<li>line {v.line}: {escape(v.message)} ({escape(v.rule)}). {escape(v.fix)}</li>"
+        for v in violations
+    )
+    return (
+        '<div class="admonition warning aicraft-policy-warning" data-search-exclude>'
+        '<p class="admonition-title">This page breaks the publishing policy; '
+        "a strict or CI build would fail</p>"
+        f"<ul>{items}</ul></div>"
+    )
 
 
 def authorship_html(declaration: Any) -> str:

@@ -9,8 +9,6 @@ escaped.
 
 from __future__ import annotations
 
-import difflib
-import re
 import threading
 from html import escape
 
@@ -18,7 +16,21 @@ import markdown
 import nh3
 
 from aicraft.directives import Spec
-from aicraft.records import Record, sha256_text
+from aicraft.disclosure import (
+    aia_statement,
+    badge_text,
+    candidates_text,
+    disclosure_value,
+    element_id,
+    provider_name,
+    review_state,
+    source_type_uri,
+)
+
+# Moved to aicraft.disclosure (the one home of the disclosure vocabulary); re-exported here.
+from aicraft.disclosure import edit_share as edit_share
+from aicraft.disclosure import words as words
+from aicraft.records import Record
 
 #: Placeholder scheme for store images; the MkDocs adapter rewrites it to a page-relative URL.
 ASSET_SCHEME = "aicraft-asset:///"
@@ -47,7 +59,7 @@ _local = threading.local()
 def _markdown() -> markdown.Markdown:
     md = getattr(_local, "md", None)
     if md is None:
-        md = markdown.Markdown(extensions=["sane_lists"], output_format="html")
+        md = markdown.Markdown(extensions=["sane_lists", "nl2br"], output_format="html")
         _local.md = md
     return md
 
@@ -74,58 +86,13 @@ def sanitize_html(html: str) -> str:
     )
 
 
-_WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
-
-
-def words(text: str) -> list[str]:
-    """The words of a text (for word counts and edit shares)."""
-    return _WORD.findall(text)
-
-
-def edit_share(original: str, published: str) -> float:
-    """Share (0..1) of the published words that differ from the original output."""
-    before, after = words(original), words(published)
-    if before == after:
-        return 0.0
-    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
-    same = sum(block.size for block in matcher.get_matching_blocks())
-    return 1.0 - same / max(len(before), len(after), 1)
-
-
-def review_state(record: Record) -> tuple[str, str]:
-    """``(status, human text)``: approved only when the approval matches the published text."""
-    review = record.review or {}
-    status = review.get("status") or "pending"
-    published_sha = sha256_text(record.body if record.kind == "text" else record.original)
-    if status == "approved":
-        if review.get("sha256") not in (None, published_sha):
-            return "changed", "changed since approval, not yet re-reviewed"
-        who = review.get("by") or "an editor"
-        when = str(review.get("at") or "")[:10]
-        return "approved", f"reviewed by {who}" + (f" on {when}" if when else "")
-    if status == "rejected":
-        return "rejected", "rejected in review"
-    return "pending", "not yet reviewed"
-
-
-def disclosure_value(record: Record) -> str:
-    """W3C draft ``ai-disclosure``: ``ai-assisted`` once a human reviewed it, else autonomous."""
-    return "ai-assisted" if review_state(record)[0] == "approved" else "ai-autonomous"
-
-
-def _badge(record: Record) -> str:
-    noun = "image" if record.kind == "image" else "text"
-    maker = "AI-generated" if record.source_type != "algorithmicMedia" else "Machine-generated"
-    if record.edited:
-        share = round(edit_share(record.original, record.body) * 100)
-        return f"AI-assisted {noun}, human-edited {share}%"
-    return f"{maker} {noun}"
-
-
-def _attributes(record: Record, state: str) -> str:
-    disclosure = disclosure_value(record)
+def _attributes(
+    record: Record, state: str, prompt_url: str | None = None, content_sha256: str | None = None
+) -> str:
+    disclosure = disclosure_value(record, content_sha256)
+    aia = aia_statement(record, content_sha256=content_sha256)
     pairs = [
-        ("id", f"ai-{record.short}"),
+        ("id", element_id(record)),
         ("data-aicraft-key", record.key),
         ("data-ai-generated", "true"),
         ("ai-disclosure", disclosure),
@@ -134,26 +101,41 @@ def _attributes(record: Record, state: str) -> str:
         ("data-ai-model", record.model),
         ("ai-provider", record.provider),
         ("data-ai-provider", record.provider),
-        ("data-ai-source-type", record.source_type),
+        ("data-ai-source-type", source_type_uri(record)),
         ("data-ai-review", state),
+        ("data-aia", aia),
     ]
+    if prompt_url:
+        pairs += [("ai-prompt-url", prompt_url), ("data-ai-prompt-url", prompt_url)]
     return " ".join(f'{name}="{escape(value)}"' for name, value in pairs)
 
 
-def credit_html(record: Record, spec: Spec, show_prompt: bool) -> str:
-    """The visible credit line (and prompt ``<details>``) that opens every generated item."""
-    state, state_text = review_state(record)
-    parts = [f'<span class="aicraft-badge">{escape(_badge(record))}</span>']
+def credit_html(
+    record: Record,
+    spec: Spec,
+    show_prompt: bool,
+    ledger_href: str | None = None,
+    content_sha256: str | None = None,
+) -> str:
+    """The visible credit line (and prompt ``<details>``) that opens every generated item.
+
+    With ``ledger_href`` the badge links to the item's entry in the ledger.
+    """
+    state, state_text = review_state(record, content_sha256)
+    badge = escape(badge_text(record))
+    if ledger_href:
+        badge = (
+            f'<a class="aicraft-ledger-link" href="{escape(ledger_href)}" '
+            f'title="This item in the AI ledger">{badge}</a>'
+        )
+    parts = [f'<span class="aicraft-badge">{badge}</span>']
     if spec.label:
         parts.append(f'<span class="aicraft-label">{escape(spec.label)}</span>')
     parts.append(f'<span class="aicraft-model">{escape(record.model)}</span>')
-    provider = record.provider_label or record.provider
-    parts.append(f'<span class="aicraft-provider">{escape(provider)}</span>')
-    if len(record.candidates) > 1:
-        parts.append(
-            f'<span class="aicraft-candidates">{record.picked} of {len(record.candidates)}'
-            " candidates</span>"
-        )
+    parts.append(f'<span class="aicraft-provider">{escape(provider_name(record))}</span>')
+    candidates = candidates_text(record)
+    if candidates:
+        parts.append(f'<span class="aicraft-candidates">{escape(candidates)}</span>')
     parts.append(
         f'<span class="aicraft-review aicraft-review--{state}">{escape(state_text)}</span>'
     )
@@ -174,12 +156,27 @@ def credit_html(record: Record, spec: Spec, show_prompt: bool) -> str:
     return html
 
 
-def render_record(record: Record, spec: Spec, show_prompts: bool = True) -> str:
-    """The HTML of a generated item: credit first, then the sanitised content."""
-    state, _ = review_state(record)
+def render_record(
+    record: Record,
+    spec: Spec,
+    show_prompts: bool = True,
+    ledger_href: str | None = None,
+    content_sha256: str | None = None,
+) -> str:
+    """The HTML of a generated item: credit first, then the sanitised content.
+
+    The wrapper (``<div>``, or ``<figure>`` for images) carries the W3C draft attributes
+    (``ai-disclosure``, ``ai-model``, ``ai-provider``, and ``ai-prompt-url`` pointing at the
+    ledger when the prompt is shown), their ``data-*`` twins, ``data-aicraft-key`` and
+    ``data-aia`` (the item's AI Attribution statement). ``ledger_href`` is the URL of the
+    item's ledger row (``...#ledger-<key16>``); without it the credit has no link. For an
+    image, ``content_sha256`` (the file's sha256) lets an approval be checked against the
+    bytes (see :func:`aicraft.disclosure.review_state`).
+    """
+    state, _ = review_state(record, content_sha256)
     show = spec.show_prompt if spec.show_prompt is not None else show_prompts
-    credit = credit_html(record, spec, show)
-    attrs = _attributes(record, state)
+    credit = credit_html(record, spec, show, ledger_href, content_sha256)
+    attrs = _attributes(record, state, ledger_href if show else None, content_sha256)
     if record.kind == "image":
         width, height = (record.params.get("size") or "x").partition("x")[::2]
         size = f' width="{int(width)}" height="{int(height)}"' if width and height else ""
@@ -187,7 +184,7 @@ def render_record(record: Record, spec: Spec, show_prompts: bool = True) -> str:
         if spec.caption:
             caption = f'<span class="aicraft-caption-text">{escape(spec.caption)}</span> '
         credit_line = (
-            f'<span class="aicraft-caption-credit">{escape(_badge(record))} by '
+            f'<span class="aicraft-caption-credit">{escape(badge_text(record))} by '
             f"{escape(record.model)} ({escape(record.provider)})</span>"
         )
         return (

@@ -81,7 +81,7 @@ def _engine(config_file: Path) -> tuple[Engine, set[str]]:
     engine = Engine(settings, environ={})
     docs = config_file.parent / "docs"
     pages = [(p.relative_to(docs).as_posix(), p.read_text()) for p in docs.rglob("*.md")]
-    return engine, engine.scan(pages).keys()
+    return engine, engine.scan(pages).used_keys()
 
 
 def test_auto_build_generates_stores_and_credits_everything(site_factory) -> None:

@@ -181,3 +181,60 @@ def test_edit_share_counts_changed_words() -> None:
     assert edit_share("a b c d", "a b c d") == 0.0
     assert edit_share("a b c d", "a b x d") == pytest.approx(0.25)
     assert edit_share("a b", "") == 1.0
+
+
+def test_credit_links_to_the_ledger_and_carries_the_attribution_statement() -> None:
+    record = _record("Frost on the bench.")
+    href = "../../ai-disclosures/#ledger-" + record.key[:16]
+    html = render_record(record, Spec(kind="text", prompt="p"), ledger_href=href)
+    assert f'<a class="aicraft-ledger-link" href="{href}"' in html
+    assert 'data-aia="AIA EAI Nc Hin Nr aicraft-markov-1 v1.0"' in html
+    assert f'ai-prompt-url="{href}"' in html  # the ledger shows the prompt
+    assert (
+        'data-ai-source-type="http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia"'
+        in html
+    )
+    assert "aicraft-ledger-link" not in render_record(record, Spec(kind="text", prompt="p"))
+    private = render_record(
+        record, Spec(kind="text", prompt="p", show_prompt=False), ledger_href=href
+    )
+    assert "ai-prompt-url" not in private and "aicraft-ledger-link" in private
+
+
+def test_image_figure_carries_the_same_attributes_and_a_caption_credit() -> None:
+    record = _record("0123456789abcdef.png", kind="image")
+    spec = Spec(kind="image", prompt="p", alt="A bench", caption="The first frost")
+    html = render_record(record, spec, ledger_href="/ai-disclosures/#ledger-x")
+    figure = html[: html.index(">") + 1]
+    for attribute in ('ai-disclosure="ai-autonomous"', "data-aia=", "data-aicraft-key=", "id="):
+        assert attribute in figure
+    caption = html[html.index("<figcaption>") :]
+    assert "Machine-generated image by aicraft-markov-1 (offline)" in caption
+
+
+def test_candidates_are_disclosed_honestly() -> None:
+    record = _record("First.", candidates=["First.", "Second.", "Third."])
+    html = render_record(record, Spec(kind="text", prompt="p"))
+    assert "candidate 1 of 3, not chosen by a human" in html
+    record.review["picked_by"] = "Ed Itor"
+    html = render_record(record, Spec(kind="text", prompt="p"))
+    assert "candidate 1 of 3, chosen by Ed Itor" in html
+
+
+def test_hostile_label_and_ledger_href_are_escaped() -> None:
+    record = _record("Text.")
+    html = render_record(
+        record,
+        Spec(kind="text", prompt="p", label='"><script>alert(1)</script>'),
+        ledger_href='x"><script>alert(2)</script>',
+    )
+    assert "<script" not in html
+
+
+def test_image_approval_is_checked_against_the_file_bytes() -> None:
+    record = _record("0123456789abcdef.png", kind="image")
+    record.review = {"status": "approved", "by": "Ed", "at": "2026-11-20", "sha256": "a" * 64}
+    spec = Spec(kind="image", prompt="p", alt="x")
+    assert 'ai-disclosure="ai-assisted"' in render_record(record, spec, content_sha256="a" * 64)
+    html = render_record(record, spec, content_sha256="b" * 64)
+    assert "changed since approval" in html and 'ai-disclosure="ai-autonomous"' in html

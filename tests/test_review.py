@@ -1,0 +1,233 @@
+"""Editorial review, candidates, publishing policy, `check`, `gc` and `new`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from aicraft.cli import main
+from aicraft.records import Record
+from tests.sites import PROSE, build_site
+
+POST = f"""
+---
+date: 2026-03-01
+---
+
+# Frost
+
+{PROSE}
+
+```ai-text label="A frost poem"
+Write a four-line poem about the first frost.
+```
+
+{PROSE}
+
+```ai-image size="64x64" alt="A pale blue square of frost"
+A pale blue square of frost.
+```
+"""
+
+
+def run(*args: str, ok: bool | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    output = result.output
+    if ok is True:
+        assert result.exit_code == 0, output
+    return result.exit_code, output
+
+
+def _site(site_factory, **plugin: object) -> Path:
+    pages = {"blog/index.md": "# Blog\n", "blog/posts/frost.md": POST}
+    return site_factory(pages, {"policy": {"require_review": True}, **plugin})
+
+
+def _record(config: Path, kind: str) -> tuple[Path, Record]:
+    for path in (config.parent / "generations").glob("*.md"):
+        record = Record.loads(path.read_text(), str(path))
+        if record.kind == kind:
+            return path, record
+    raise AssertionError(f"no {kind} record")
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    head, sep, body = path.read_text().rpartition("---\n")
+    assert old in body
+    path.write_text(head + sep + body.replace(old, new, 1))
+
+
+def test_the_editors_workflow_from_generation_to_publication(site_factory) -> None:
+    config = _site(site_factory)
+    f = ("-f", str(config))
+    run("generate", *f, ok=True)
+
+    code, output = run("review", "list", *f)
+    assert code == 0
+    assert "blog/posts/frost.md" in output and output.count("pending") >= 2
+    code, output = run("check", *f)
+    assert code == 1
+    assert "is not reviewed [require_review]" in output
+
+    path, text = _record(config, "text")
+    first_word = text.body.split()[0]
+    _edit(path, first_word, "Frosted")  # an editor's change before approval
+    code, output = run("review", "show", text.short[:6], *f)
+    assert code == 0
+    assert "human edits:" in output and "+Frosted" in output
+
+    run("review", "approve", "--all", "--by", "Ed Itor", "--note", "fine", *f, ok=True)
+    code, output = run("check", *f, "--json")
+    assert code == 0, output
+    assert json.loads(output)["ok"] is True
+
+    _edit(path, "Frosted", "Frozen")  # changed after approval
+    code, output = run("check", *f)
+    assert code == 1
+    assert f"ai-text {text.short} was edited after its approval" in output
+    assert "blog/posts/frost.md:9" in output
+    code, output = run("review", "list", "--state", "changed", *f)
+    assert text.short in output
+
+    run("review", "approve", text.short, "--by", "Ed Itor", *f, ok=True)
+    run("check", *f, ok=True)
+    site = build_site(config, strict=True)
+    html = next(site.glob("blog/20*/**/index.html")).read_text()
+    assert html.count("reviewed by Ed Itor on ") == 2
+    assert "AI-assisted text, human-edited" in html
+    history = _record(config, "text")[1].review["history"]
+    assert [h["action"] for h in history] == ["approved", "approved"]
+    assert history[0]["note"] == "fine"
+
+
+def test_reject_blocks_publication_and_says_why(site_factory) -> None:
+    config = _site(site_factory)
+    f = ("-f", str(config))
+    run("generate", *f, ok=True)
+    _, image = _record(config, "image")
+    run("review", "reject", image.short, "--reason", "too dark", "--by", "Ed", *f, ok=True)
+    code, output = run("check", *f)
+    assert code == 1
+    assert f"ai-image {image.short} was rejected in review" in output
+    code, output = run("review", "show", image.short, *f)
+    assert "rejected by Ed - too dark" in output
+
+
+def test_ids_need_a_unique_prefix_and_a_reviewer_name(site_factory, monkeypatch) -> None:
+    config = _site(site_factory)
+    f = ("-f", str(config))
+    run("generate", *f, ok=True)
+    code, output = run("review", "approve", "zz", "--by", "Ed", *f)
+    assert code == 1 and "not a record id" in output
+    code, output = run("review", "approve", "ffff0000", "--by", "Ed", *f)
+    assert code == 1 and "no record with an id starting" in output
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.chdir(config.parent)
+    code, output = run("review", "approve", "--all", *f)
+    assert code == 1 and "pass --by NAME" in output
+
+
+def test_a_human_picks_among_candidates(site_factory) -> None:
+    post = POST.replace('```ai-text label="A frost poem"', '```ai-text candidates="3"')
+    config = site_factory({"blog/index.md": "# Blog\n", "blog/posts/frost.md": post})
+    f = ("-f", str(config))
+    run("generate", *f, ok=True)
+    path, text = _record(config, "text")
+    assert len(text.candidates) == 3 and text.body == text.candidates[0]
+    html = next(build_site(config).glob("blog/20*/**/index.html")).read_text()
+    assert "candidate 1 of 3, not chosen by a human" in html
+    run("pick", text.short, "2", "--by", "Ed Itor", *f, ok=True)
+    picked = Record.loads(path.read_text(), str(path))
+    assert picked.picked == 2 and picked.body == text.candidates[1]
+    html = next(build_site(config).glob("blog/20*/**/index.html")).read_text()
+    assert "candidate 2 of 3, chosen by Ed Itor" in html
+    code, output = run("pick", text.short, "4", "--by", "Ed", *f)
+    assert code == 1 and "candidates 1 to 3" in output
+
+
+def test_policy_rules_are_listed_together_with_their_locations(site_factory) -> None:
+    post = POST.replace(
+        "Write a four-line poem about the first frost.",
+        "Write a poem in the style of Famous Living Poet.",
+    ).replace('alt="A pale blue square of frost"', 'alt="image"')
+    policy = {
+        "allowed_providers": ["openai"],
+        "forbidden": [{"pattern": "in the style of", "reason": "no style imitation"}],
+        "require_alt": True,
+        "max_ai_share": 0.05,
+    }
+    config = site_factory(
+        {"blog/index.md": "# Blog\n", "blog/posts/frost.md": post}, {"policy": policy}
+    )
+    f = ("-f", str(config))
+    run("generate", *f, ok=True)
+    code, output = run("check", *f, "--json")
+    assert code == 1
+    rules = sorted(v["rule"] for v in json.loads(output)["policy"])
+    assert rules == [
+        "allowed_providers",
+        "allowed_providers",
+        "forbidden",
+        "max_ai_share",
+        "require_alt",
+    ]
+    found = json.loads(output)["policy"]
+    assert all(v["file"] == "blog/posts/frost.md" for v in found)
+    assert {v["line"] for v in found if v["rule"] == "forbidden"} == {9}
+
+
+def test_frozen_and_strict_builds_fail_on_policy_and_serve_shows_a_warning(
+    site_factory, monkeypatch
+) -> None:
+    from mkdocs.exceptions import Abort
+
+    config = _site(site_factory)
+    run("generate", "-f", str(config), ok=True)
+    with pytest.raises(Abort):
+        build_site(config, strict=True)
+    site = build_site(config)  # a plain build (like serve) warns on the page instead
+    html = next(site.glob("blog/20*/**/index.html")).read_text()
+    assert "aicraft-policy-warning" in html and "is not reviewed" in html
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(Abort):
+        build_site(config)
+
+
+def test_check_reports_stale_records_and_gc_removes_orphans(site_factory) -> None:
+    config = _site(site_factory, policy={})
+    f = ("-f", str(config))
+    run("generate", *f, ok=True)
+    post = config.parent / "docs" / "blog" / "posts" / "frost.md"
+    post.write_text(post.read_text().replace("first frost", "last frost"))
+    code, output = run("check", *f, "--json")
+    data = json.loads(output)
+    assert code == 1
+    assert len(data["missing"]) == 1 and len(data["stale"]) == 1
+    assert "blog/posts/frost.md:9 no longer matches" in data["stale"][0]["message"]
+    run("generate", *f, ok=True)
+    code, output = run("gc", *f)
+    assert "would remove" in output
+    assert len(list((config.parent / "generations").glob("*.md"))) == 3
+    run("gc", "--yes", *f, ok=True)
+    assert len(list((config.parent / "generations").glob("*.md"))) == 2
+    run("check", *f, ok=True)
+
+
+def test_new_scaffolds_a_site_that_builds(tmp_path: Path, monkeypatch) -> None:
+    for name in ("CI", "OPENAI_API_KEY", "OPENAI_BASE_URL", "AICRAFT_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    target = tmp_path / "my-blog"
+    code, output = run("new", str(target))
+    assert code == 0, output
+    workflow = (target / ".github" / "workflows" / "publish.yml").read_text()
+    assert "aicraft check" in workflow and "aicraft build --strict" in workflow
+    assert 'CI: "true"' in workflow and "deploy-pages" in workflow
+    site = build_site(target / "mkdocs.yml")
+    index = (site / "blog" / "index.html").read_text()
+    assert 'data-ai-generated="true"' in index
+    code, output = run("new", str(target))
+    assert code == 1 and "not empty" in output
