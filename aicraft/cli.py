@@ -555,6 +555,7 @@ def pick(config_file: str | None, ident: str, number: int, by: str | None) -> No
 # -- check and gc -----------------------------------------------------------------------------
 def check_site(engine: Engine, site: SiteScan) -> dict[str, list[dict[str, Any]]]:
     """Everything that blocks publication, as lists of located findings."""
+    from aicraft import publication
     from aicraft.policy import Policy, check
 
     def located(problem: Any, rule: str) -> dict[str, Any]:
@@ -586,7 +587,7 @@ def check_site(engine: Engine, site: SiteScan) -> dict[str, list[dict[str, Any]]
         for i in missing
     ]
     policy = Policy.from_mapping(engine.settings.policy)
-    shares = engine.page_shares(site)
+    shares = publication.build(engine, site).shares()
     findings["policy"] = [located(v, v.rule) for v in check(policy, engine.subjects(site), shares)]
     lines_by_page = {(i.page, i.line) for i in site.items}
     for short in engine.orphans(site):

@@ -44,6 +44,10 @@ class Settings:
     prices: dict[str, Any] = field(default_factory=dict)
     editorial_responsibility: str | None = None
     policy: dict[str, Any] = field(default_factory=dict)
+    ledger: str = "ai-disclosures/"
+    image_widths: list[int] = field(default_factory=lambda: [480, 960])
+    image_rights: str | None = None
+    c2pa: dict[str, Any] = field(default_factory=dict)
     enabled: bool = True
     #: Directory of mkdocs.yml; relative paths (``store``) are resolved against it.
     base_dir: str = "."
@@ -149,6 +153,10 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "prices": (dict,),
     "editorial_responsibility": (str,),
     "policy": (dict,),
+    "ledger": (str,),
+    "image_widths": (list,),
+    "image_rights": (str,),
+    "c2pa": (dict,),
     "enabled": (bool,),
 }
 
@@ -180,6 +188,21 @@ def _check(name: str, value: Any) -> Any:
                     raise ConfigError(
                         f"style {key!r} must contain {{prompt}} where the directive's prompt goes"
                     )
+    if name == "image_widths" and not all(
+        isinstance(w, int) and not isinstance(w, bool) and 16 <= w <= 8192 for w in value
+    ):
+        raise ConfigError("aicraft setting 'image_widths' must list widths in pixels (16-8192)")
+    if name == "ledger" and (
+        not value.endswith("/") or value.startswith("/") or ".." in value.split("/")
+    ):
+        raise ConfigError("aicraft setting 'ledger' must be a folder path like 'ai-disclosures/'")
+    if name == "c2pa":
+        unknown = set(value) - {"cert", "key", "ta_url", "training_mining"}
+        if unknown or not {"cert", "key"} <= set(value):
+            raise ConfigError(
+                "aicraft setting 'c2pa' needs 'cert' and 'key' (PEM paths), and may have "
+                "'ta_url' and 'training_mining'"
+            )
     if name == "policy":
         from aicraft.policy import Policy
 

@@ -12,6 +12,9 @@ import re
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
 
 from aicraft.errors import Problem
 
@@ -85,6 +88,8 @@ class PageScan:
     directives: list[Directive] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     human_text: str = ""
+    #: The page's YAML front matter (empty when it has none or it is not a mapping).
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def normalize_prompt(text: str) -> str:
@@ -283,7 +288,15 @@ def scan(text: str, file: str, settings: Mapping[str, object] | None = None) -> 
     """
     settings = settings or {}
     result = PageScan(file=file)
-    body, offset = strip_front_matter(text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    body, offset = strip_front_matter(text)
+    if offset:
+        try:
+            meta = yaml.safe_load(text[: len(text) - len(body)].strip().strip("-.").strip())
+        except yaml.YAMLError:
+            meta = None  # MkDocs reports broken front matter itself
+        if isinstance(meta, dict):
+            result.meta = meta
     lines = body.split("\n")
     prose: list[str] = []
     i = 0

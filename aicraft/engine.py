@@ -299,26 +299,6 @@ class Engine:
             )
         return subjects
 
-    def page_shares(self, site: SiteScan) -> dict[str, float]:
-        """The share of each page's words that AI text makes up (pages with AI text only)."""
-        from aicraft.render import words
-
-        ai_words: dict[str, int] = {}
-        for item in site.items:
-            if item.spec.kind != "text":
-                continue
-            try:
-                record = self.store.get(item.key)
-            except StoreError:
-                continue
-            if record is not None:
-                ai_words[item.page] = ai_words.get(item.page, 0) + len(words(record.body))
-        shares = {}
-        for page, count in ai_words.items():
-            human = len(words(site.pages[page].human_text))
-            shares[page] = count / max(count + human, 1)
-        return shares
-
     def orphans(self, site: SiteScan) -> list[str]:
         """Short keys of stored records that no directive of the site uses."""
         used = {key[:16] for key in site.used_keys()}

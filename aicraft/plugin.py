@@ -3,13 +3,18 @@
 - ``on_config``: settings, the engine, and one ``pymdownx.superfences`` custom fence per kind
   (so directives work wherever fenced code works, in pages and in Material's blog excerpts);
 - ``on_files``: scan every page, report problems, generate what is missing (or, frozen, fail
-  listing it), and publish the store's images and aicraft's stylesheet;
+  listing it); publish the store's images (with their metadata), aicraft's stylesheet and the
+  ledger page;
+- ``on_nav``: with every page's URL known, build the disclosures and check the policy;
 - the fence formatter only looks records up (memoised) and returns sanitised HTML;
-- ``on_post_page``: image placeholders become page-relative URLs.
+- ``on_page_content``: banner, footer statement, ledger table; ``on_post_page``: JSON-LD and
+  ``<meta name="ai-disclosure">``, and placeholders become page-relative URLs;
+- ``on_post_build``: ``ai-disclosures.json`` at the site root.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from html import escape
 from importlib.resources import files as package_files
@@ -20,13 +25,15 @@ from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
+from aicraft import disclosure, publication
 from aicraft.config import FIELDS, Settings
 from aicraft.directives import KINDS, normalize_prompt, validate
-from aicraft.engine import Engine
+from aicraft.engine import Engine, SiteScan
 from aicraft.errors import AicraftError, ConfigError, ProblemsError, StoreError
 from aicraft.policy import Policy, Violation
 from aicraft.policy import check as check_policy
@@ -35,18 +42,15 @@ from aicraft.render import ASSET_SCHEME, render_notice, render_record
 
 log = get_plugin_logger(__name__)
 
-ASSET_DIR = "assets/aicraft"
+ASSET_DIR = publication.ASSET_DIR
 STYLESHEET = f"{ASSET_DIR}/aicraft.css"
-_ASSET_SRC = re.compile(
-    r'src="' + re.escape(ASSET_SCHEME) + r'([0-9a-f]{16}(?:-[0-9]{1,2})?\.png)"'
+LEDGER_SCHEME = "aicraft-ledger:///"
+LEDGER_MARKER = "<!-- aicraft-ledger -->"
+JSON_NAME = "ai-disclosures.json"
+_ASSET_URL = re.compile(
+    re.escape(ASSET_SCHEME) + r"([0-9a-f]{16}(?:-[0-9]{1,2})?(?:-w[0-9]{2,5})?\.(?:png|webp))"
 )
-AIA_LEVELS = {
-    "EAI": "entirely AI",
-    "PAI": "primarily AI",
-    "HAb": "human-AI blend",
-    "Ph": "primarily human",
-    "none": "no AI",
-}
+_LEDGER_URL = re.compile(re.escape(LEDGER_SCHEME) + r"(#[a-z0-9-]{1,40})?")
 
 
 class AicraftPlugin(BasePlugin):
@@ -59,10 +63,18 @@ class AicraftPlugin(BasePlugin):
         super().__init__()
         self.settings: Settings | None = None
         self.engine: Engine | None = None
+        self.site: SiteScan | None = None
+        self.publication: publication.Publication | None = None
+        self.generate = True
         self._settings_map: dict[str, Any] = {}
         self._page: str | None = None
         self._rendered: dict[tuple[Any, ...], str] = {}
         self._violations: dict[str, list[Violation]] = {}
+        self._images: dict[str, publication.PublishedImage] = {}
+        self._ledger_file: File | None = None
+        self._ledger_generated = False
+        self._strict = False
+        self._infos: dict[str, publication.PageInfo] = {}
 
     # -- configuration -----------------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
@@ -105,15 +117,16 @@ class AicraftPlugin(BasePlugin):
             )
         options["custom_fences"] = fences
 
-    # -- scanning and generation -------------------------------------------------------------
+    # -- scanning, generation and files ------------------------------------------------------
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
-        """Scan all pages, generate or require what is missing, publish images and CSS."""
+        """Scan all pages, generate or require what is missing, publish images, CSS, ledger."""
         if self.engine is None or self.settings is None:
             return files
         engine, settings = self.engine, self.settings
         pages = [(f.src_uri, f.content_string) for f in files.documentation_pages()]
-        site = engine.scan(pages)
+        site = self.site = engine.scan(pages)
         mode = settings.resolved_mode()
+        self._strict = mode == "frozen" or bool(config.strict)
         if site.problems:
             error = ProblemsError("invalid directives", site.problems)
             if mode == "frozen":
@@ -124,27 +137,14 @@ class AicraftPlugin(BasePlugin):
                 engine.require_complete(site)
             except AicraftError as exc:
                 raise PluginError(f"aicraft: {exc}") from None
-        else:
+        elif self.generate:
             self._generate(engine, site)
-        self._check_policy(engine, site, strict=mode == "frozen" or bool(config.strict))
         self._add_assets(files, config, engine, site)
+        if site.items or any(p.meta.get("authorship") for p in site.pages.values()):
+            self._add_ledger(files, config)
         return files
 
-    def _check_policy(self, engine: Engine, site: Any, strict: bool) -> None:
-        """Frozen or strict builds fail on policy violations; others warn, on the page too."""
-        policy = Policy.from_mapping(engine.settings.policy)
-        violations = check_policy(policy, engine.subjects(site), engine.page_shares(site))
-        self._violations = {}
-        if not violations:
-            return
-        error = ProblemsError("publishing policy violations", violations)
-        if strict:
-            raise PluginError(f"aicraft: {error}")
-        log.warning(str(error))
-        for violation in violations:
-            self._violations.setdefault(violation.file, []).append(violation)
-
-    def _generate(self, engine: Engine, site: Any) -> None:
+    def _generate(self, engine: Engine, site: SiteScan) -> None:
         missing, problems = engine.missing(site)
         for problem in problems:
             log.error(str(problem))
@@ -163,20 +163,84 @@ class AicraftPlugin(BasePlugin):
         css = package_files("aicraft").joinpath("assets", "aicraft.css").read_text("utf-8")
         if files.get_file_from_path(STYLESHEET) is None:
             files.append(File.generated(config, STYLESHEET, content=css))
-        for item in site.items:
-            if item.spec.kind != "image":
-                continue
-            try:
-                record = engine.record(item.key)
-            except StoreError:
-                continue
-            if record is None:
-                continue
-            for name in record.image_files:
+        cache = Path(engine.settings.base_dir) / ".cache" / "aicraft" / "images"
+        try:
+            images, problems = publication.publish_images(
+                engine, site, tuple(engine.settings.image_widths), cache
+            )
+        except AicraftError as exc:
+            raise PluginError(f"aicraft: {exc}") from None
+        for problem in problems:
+            log.error(str(problem))
+        self._images = images
+        for image in images.values():
+            blobs = [(image.name, image.data), *image.variants.values()]
+            for name, data in blobs:
                 uri = f"{ASSET_DIR}/{name}"
                 if files.get_file_from_path(uri) is None:
-                    path = engine.store.file_path(name)
-                    files.append(File.generated(config, uri, abs_src_path=str(path)))
+                    files.append(File.generated(config, uri, content=data))
+
+    def _add_ledger(self, files: Files, config: MkDocsConfig) -> None:
+        assert self.settings is not None
+        folder = self.settings.ledger
+        for candidate in (f"{folder}index.md", f"{folder.rstrip('/')}.md"):
+            existing = files.get_file_from_path(candidate)
+            if existing is not None:  # the user's own page wins
+                self._ledger_file, self._ledger_generated = existing, False
+                return
+        content = f"---\ntitle: AI disclosures\n---\n\n# AI disclosures\n\n{LEDGER_MARKER}\n"
+        self._ledger_file = File.generated(
+            config, f"{folder}index.md", content=content, inclusion=InclusionLevel.NOT_IN_NAV
+        )
+        self._ledger_generated = True
+        files.append(self._ledger_file)
+
+    # -- disclosures -------------------------------------------------------------------------
+    def on_nav(
+        self, nav: Navigation, /, *, config: MkDocsConfig, files: Files
+    ) -> Navigation | None:
+        """Every page's URL is known: build the disclosures and check the policy."""
+        if self.engine is None or self.site is None:
+            return nav
+        authors = _blog_authors(config)
+        infos = {}
+        for file in files:
+            scan = self.site.pages.get(file.src_uri)
+            if scan is None:
+                continue
+            meta = scan.meta
+            names = tuple(
+                authors.get(a, a) for a in meta.get("authors") or [] if isinstance(a, str)
+            )
+            if not names and config.site_author:
+                names = (config.site_author,)
+            infos[file.src_uri] = publication.PageInfo(
+                src=file.src_uri,
+                url=file.url,
+                title=publication.title_of(meta, file.content_string, file.src_uri),
+                meta=meta,
+                authors=names,
+            )
+        self._infos = infos
+        self.publication = publication.build(self.engine, self.site, infos, self._images)
+        for problem in self.publication.problems:
+            log.error(str(problem))
+        self._check_policy(self.engine, self.site, self.publication.shares())
+        return nav
+
+    def _check_policy(self, engine: Engine, site: SiteScan, shares: dict[str, float]) -> None:
+        """Frozen or strict builds fail on policy violations; others warn, on the page too."""
+        policy = Policy.from_mapping(engine.settings.policy)
+        violations = check_policy(policy, engine.subjects(site), shares)
+        self._violations = {}
+        if not violations:
+            return
+        error = ProblemsError("publishing policy violations", violations)
+        if self._strict:
+            raise PluginError(f"aicraft: {error}")
+        log.warning(str(error))
+        for violation in violations:
+            self._violations.setdefault(violation.file, []).append(violation)
 
     # -- rendering ---------------------------------------------------------------------------
     def on_page_markdown(
@@ -196,7 +260,7 @@ class AicraftPlugin(BasePlugin):
         **kwargs: Any,
     ) -> str:
         """Superfences formatter: the stored record of a directive as sanitised HTML."""
-        if self.engine is None:
+        if self.engine is None or self.settings is None:
             return f"<pre><code>{escape(src)}</code></pre>"
         kind = KINDS[language]
         prompt = normalize_prompt(src)
@@ -218,8 +282,15 @@ class AicraftPlugin(BasePlugin):
         memo = (item.key, spec.label, spec.show_prompt, spec.alt, spec.caption)
         html = self._rendered.get(memo)
         if html is None:
+            image = self._images.get(record.original) if record.kind == "image" else None
+            width = int(str(record.params.get("size") or "0x").partition("x")[0] or 0)
             html = render_record(
-                record, spec, self.settings.show_prompts if self.settings else True
+                record,
+                spec,
+                self.settings.show_prompts,
+                ledger_href=f"{LEDGER_SCHEME}#{disclosure.ledger_anchor(record)}",
+                content_sha256=image.sha256 if image else None,
+                srcset=publication.srcset(image, width),
             )
             self._rendered[memo] = html
         return html
@@ -227,29 +298,70 @@ class AicraftPlugin(BasePlugin):
     def on_page_content(
         self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str | None:
-        """Show the page's own ``authorship:`` declaration to readers, under its title."""
-        violations = self._violations.get(page.file.src_uri)
+        """Banner before the first AI item, AIA statement at the foot; the ledger's table."""
+        if self.publication is None or self.settings is None:
+            return html
+        src = page.file.src_uri
+        ledger = self._ledger_file
+        if self._ledger_generated and ledger is not None and src == ledger.src_uri:
+            return html.replace(LEDGER_MARKER, self._ledger_html(page))
+        page_disclosure = self.publication.pages.get(src)
+        if page_disclosure is not None:
+            banner = disclosure.banner_html(page_disclosure, LEDGER_SCHEME)
+            html = disclosure.place_banner(html, banner) + disclosure.footer_html(page_disclosure)
+        violations = self._violations.get(src)
         if violations:
             html = policy_warning_html(violations) + html
-        declaration = authorship_html(page.meta.get("authorship"))
-        if not declaration:
-            return html
-        end = html.find("</h1>")
-        if end >= 0:
-            end += len("</h1>")
-            return html[:end] + declaration + html[end:]
-        return declaration + html
+        return html
+
+    def _ledger_html(self, page: Page) -> str:
+        assert self.publication is not None
+        here = page.url
+
+        def href(url: str, fragment: str) -> str:
+            target = get_relative_url(url, here) if url else "."
+            return target + (f"#{fragment}" if fragment else "")
+
+        return disclosure.ledger_html(
+            self.publication.entries,
+            list(self.publication.pages.values()),
+            disclosure.methodology(self.settings),
+            href=href,
+        )
 
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
-        """Point image placeholders at the published store images, relative to the page."""
-        if ASSET_SCHEME not in output:
+        """JSON-LD and the page-wide ``ai-disclosure`` meta in ``<head>``; placeholder URLs."""
+        if self.publication is None or self.settings is None:
             return output
+        page_disclosure = self.publication.pages.get(page.file.src_uri)
+        if page_disclosure is not None and "</head>" in output:
+            info = self._infos.get(page.file.src_uri)
+            head = disclosure.meta_tag(page_disclosure) + disclosure.json_ld(
+                page_disclosure,
+                config.site_name,
+                config.site_url,
+                info.authors if info else (),
+                self.settings.editorial_responsibility,
+            )
+            output = output.replace("</head>", head + "</head>", 1)
+        if ASSET_SCHEME in output:
+            output = _ASSET_URL.sub(
+                lambda m: escape(get_relative_url(f"{ASSET_DIR}/{m.group(1)}", page.url)),
+                output,
+            )
+        if LEDGER_SCHEME in output and self._ledger_file is not None:
+            ledger = get_relative_url(self._ledger_file.url, page.url)
+            output = _LEDGER_URL.sub(lambda m: escape(ledger + (m.group(1) or "")), output)
+        return output
 
-        def relative(match: re.Match[str]) -> str:
-            url = get_relative_url(f"{ASSET_DIR}/{match.group(1)}", page.url)
-            return f'src="{escape(url)}"'
-
-        return _ASSET_SRC.sub(relative, output)
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """Write ``ai-disclosures.json`` at the site root."""
+        if self.publication is None or self.settings is None or self.engine is None:
+            return
+        records = [i.record for items in self.publication.items.values() for i in items]
+        document = self.publication.document(self.settings, publication.generated_at(records))
+        path = Path(config.site_dir) / JSON_NAME
+        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
         """Rebuild when a record changes (an editor's edit or approval)."""
@@ -268,6 +380,19 @@ def _accept_options(
     return True
 
 
+def _blog_authors(config: MkDocsConfig) -> dict[str, str]:
+    """Author ids to names from Material's blog plugin(s), when the site has one."""
+    names: dict[str, str] = {}
+    for plugin in config.plugins.values():
+        authors = getattr(plugin, "authors", None)
+        if isinstance(authors, dict):
+            for key, author in authors.items():
+                name = getattr(author, "name", None)
+                if isinstance(key, str) and isinstance(name, str):
+                    names[key] = name
+    return names
+
+
 def policy_warning_html(violations: list[Violation]) -> str:
     """The warning a non-strict build (``serve``) shows on a page that breaks the policy."""
     items = "".join(
@@ -279,25 +404,4 @@ def policy_warning_html(violations: list[Violation]) -> str:
         '<p class="admonition-title">This page breaks the publishing policy; '
         "a strict or CI build would fail</p>"
         f"<ul>{items}</ul></div>"
-    )
-
-
-def authorship_html(declaration: Any) -> str:
-    """The reader-facing note for a page's ``authorship:`` front matter (string or mapping)."""
-    if not declaration:
-        return ""
-    if isinstance(declaration, str):
-        statement, level = declaration, None
-    elif isinstance(declaration, dict):
-        statement, level = str(declaration.get("statement") or ""), declaration.get("level")
-    else:
-        return ""
-    level_text = ""
-    if level:
-        meaning = AIA_LEVELS.get(str(level), str(level))
-        level_text = f' <span class="aicraft-authorship-level">({escape(meaning)})</span>'
-    return (
-        '<aside class="aicraft-authorship" role="note" data-search-exclude>'
-        f"<p><strong>How this page was written:</strong> {escape(statement)}{level_text}</p>"
-        "</aside>"
     )

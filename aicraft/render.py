@@ -162,6 +162,7 @@ def render_record(
     show_prompts: bool = True,
     ledger_href: str | None = None,
     content_sha256: str | None = None,
+    srcset: str = "",
 ) -> str:
     """The HTML of a generated item: credit first, then the sanitised content.
 
@@ -171,7 +172,8 @@ def render_record(
     ``data-aia`` (the item's AI Attribution statement). ``ledger_href`` is the URL of the
     item's ledger row (``...#ledger-<key16>``); without it the credit has no link. For an
     image, ``content_sha256`` (the file's sha256) lets an approval be checked against the
-    bytes (see :func:`aicraft.disclosure.review_state`).
+    bytes (see :func:`aicraft.disclosure.review_state`); ``srcset`` lists its responsive
+    variants.
     """
     state, _ = review_state(record, content_sha256)
     show = spec.show_prompt if spec.show_prompt is not None else show_prompts
@@ -180,6 +182,9 @@ def render_record(
     if record.kind == "image":
         width, height = (record.params.get("size") or "x").partition("x")[::2]
         size = f' width="{int(width)}" height="{int(height)}"' if width and height else ""
+        responsive = ""
+        if srcset:
+            responsive = f' srcset="{escape(srcset)}" sizes="(max-width: 60rem) 100vw, 60rem"'
         caption = ""
         if spec.caption:
             caption = f'<span class="aicraft-caption-text">{escape(spec.caption)}</span> '
@@ -190,7 +195,7 @@ def render_record(
         return (
             f'<figure class="aicraft aicraft-image" {attrs}>{credit}'
             f'<img src="{ASSET_SCHEME}{escape(record.original)}" alt="{escape(spec.alt or "")}"'
-            f'{size} loading="lazy" decoding="async">'
+            f'{responsive}{size} loading="lazy" decoding="async">'
             f"<figcaption>{caption}{credit_line}</figcaption></figure>"
         )
     content = sanitize_markdown(record.body)

@@ -1,0 +1,350 @@
+"""What a site publishes about its AI items: per-page disclosures, the ledger, image files.
+
+This joins the engine's scan (directives, records) with where pages are published (URLs,
+titles, front matter) into :mod:`aicraft.disclosure` objects, and prepares the image files a
+site serves (metadata embedded, responsive variants, optional C2PA signature). Both the MkDocs
+plugin and the CLI use it; it never imports MkDocs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aicraft import __version__
+from aicraft.disclosure import (
+    C2PA_NOT_SIGNED,
+    PageDisclosure,
+    PublishedItem,
+    badge_text,
+    ledger_document,
+    ledger_entry,
+    page_disclosure,
+    words,
+)
+from aicraft.engine import Engine, SiteScan
+from aicraft.errors import AicraftError, Problem, StoreError
+from aicraft.records import Record
+
+ASSET_DIR = "assets/aicraft"
+DEFAULT_WIDTHS = (480, 960)
+VARIANT_FORMAT = "webp"
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """Where and how a page is published: its URL (relative to the site root), its title,
+    its front matter and its human authors' names."""
+
+    src: str
+    url: str = ""
+    title: str = ""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    authors: tuple[Any, ...] = ()
+
+
+@dataclass
+class PublishedImage:
+    """A store image as the site serves it."""
+
+    name: str
+    data: bytes
+    sha256: str
+    c2pa: str = C2PA_NOT_SIGNED
+    variants: dict[int, tuple[str, bytes]] = field(default_factory=dict)
+
+
+@dataclass
+class Publication:
+    """Every page's disclosure and the site's ledger entries."""
+
+    pages: dict[str, PageDisclosure] = field(default_factory=dict)
+    items: dict[str, list[PublishedItem]] = field(default_factory=dict)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def shares(self) -> dict[str, float]:
+        """The AI share of each page's words, for pages that have one."""
+        return {src: page.ai_share for src, page in self.pages.items() if page.ai_share is not None}
+
+    def document(self, settings: Any, generated_at: str) -> dict[str, Any]:
+        """The ``ai-disclosures.json`` document."""
+        return ledger_document(self.entries, settings, generated_at, list(self.pages.values()))
+
+
+def title_of(meta: Mapping[str, Any], markdown: str, src: str) -> str:
+    """A page's title: front matter ``title``, else its first ``# `` heading, else its path."""
+    if isinstance(meta.get("title"), str):
+        return meta["title"]
+    for line in markdown.splitlines():
+        if line.startswith("# "):
+            return line[2:].strip().rstrip("#").strip()
+    return src
+
+
+def build(
+    engine: Engine,
+    site: SiteScan,
+    pages: Mapping[str, PageInfo] | None = None,
+    images: Mapping[str, PublishedImage] | None = None,
+) -> Publication:
+    """Disclosures of every page with AI items or an ``authorship:`` declaration.
+
+    ``pages`` give URLs, titles and front matter (missing pages get their source path as URL
+    and the scanner's front matter); ``images`` the published image files (for their sha256
+    and C2PA state).
+    """
+    settings = engine.settings
+    pages = pages or {}
+    images = images or {}
+    result = Publication()
+    seen: set[tuple[str, str]] = set()
+    for item in site.items:
+        if (item.page, item.key) in seen:
+            continue
+        seen.add((item.page, item.key))
+        try:
+            record = engine.record(item.key)
+        except StoreError:
+            continue
+        if record is None:
+            continue
+        info = pages.get(item.page) or PageInfo(src=item.page, url=item.page)
+        image = images.get(record.original) if record.kind == "image" else None
+        published = PublishedItem.from_spec(
+            record,
+            item.spec,
+            page_src=item.page,
+            page_url=info.url,
+            page_title=info.title,
+            show_prompts=settings.show_prompts,
+            c2pa=image.c2pa if image else C2PA_NOT_SIGNED,
+            content_url=f"{ASSET_DIR}/{record.original}" if record.kind == "image" else None,
+            content_sha256=image.sha256 if image else _file_sha(engine, record),
+        )
+        result.items.setdefault(item.page, []).append(published)
+        result.entries.append(ledger_entry(published, settings))
+    for src, scan in site.pages.items():
+        info = pages.get(src) or PageInfo(src=src, url=src, meta=scan.meta)
+        try:
+            disclosure = page_disclosure(
+                result.items.get(src, ()),
+                len(words(scan.human_text)),
+                info.meta.get("authorship"),
+                page_src=src,
+                page_url=info.url,
+                title=info.title,
+            )
+        except AicraftError as exc:
+            result.problems.append(
+                Problem(src, 1, f"authorship: {exc}", "see the README's authorship section")
+            )
+            continue
+        if disclosure is not None:
+            result.pages[src] = disclosure
+    return result
+
+
+def _file_sha(engine: Engine, record: Record) -> str | None:
+    if record.kind != "image":
+        return None
+    try:
+        return hashlib.sha256(engine.store.file_path(record.original).read_bytes()).hexdigest()
+    except (OSError, StoreError):
+        return None
+
+
+def generated_at(records: list[Record]) -> str:
+    """A reproducible timestamp for the ledger: ``SOURCE_DATE_EPOCH``, else the newest record."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC).isoformat().replace("+00:00", "Z")
+    stamps = [r.created for r in records if r.created]
+    return max(stamps) if stamps else "1970-01-01T00:00:00Z"
+
+
+# -- image files ------------------------------------------------------------------------------
+def image_disclosure(record: Record, alt: str, settings: Any, show_prompt: bool) -> Any:
+    """The metadata written into a published image file."""
+    from aicraft.images import ImageDisclosure
+
+    trained = record.source_type != "algorithmicMedia"
+    artist = (
+        f"{record.model} ({record.provider}), an AI model"
+        if trained
+        else f"{record.model} (aicraft offline procedural generator, no trained model)"
+    )
+    return ImageDisclosure(
+        source_type=record.source_type or "trainedAlgorithmicMedia",
+        ai_system=record.model,
+        ai_system_version=None,
+        provider=record.provider,
+        prompt=record.prompt if show_prompt else None,
+        prompt_sha256=hashlib.sha256(record.prompt.encode("utf-8")).hexdigest(),
+        prompt_writer=getattr(settings, "editorial_responsibility", None),
+        description=alt,
+        credit=f"{badge_text(record)} ({record.model} via {record.provider}), published with "
+        "aicraft",
+        rights=getattr(settings, "image_rights", None),
+        artist=artist,
+        software=f"aicraft {__version__}",
+    )
+
+
+def variant_name(name: str, width: int) -> str:
+    """File name of a responsive variant: ``<key16>-w480.webp``."""
+    stem = name.rsplit(".", 1)[0]
+    return f"{stem}-w{width}.{VARIANT_FORMAT}"
+
+
+def publish_images(
+    engine: Engine,
+    site: SiteScan,
+    widths: tuple[int, ...] = DEFAULT_WIDTHS,
+    cache_dir: Path | None = None,
+    workers: int | None = None,
+) -> tuple[dict[str, PublishedImage], list[Problem]]:
+    """Every image the site shows, with metadata embedded, variants made and (when a
+    certificate is configured) a C2PA signature, keyed by store file name.
+
+    Results are cached in ``cache_dir`` by a digest of the image, its metadata and the
+    settings, so rebuilds redo nothing; images are processed on all cores.
+    """
+    settings = engine.settings
+    jobs: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for item in site.items:
+        if item.spec.kind != "image":
+            continue
+        try:
+            record = engine.record(item.key)
+        except StoreError as exc:
+            problems.append(Problem(item.page, item.line, str(exc)))
+            continue
+        if record is None:
+            continue
+        show = item.spec.show_prompt if item.spec.show_prompt is not None else settings.show_prompts
+        meta = image_disclosure(record, item.spec.alt or "", settings, show)
+        for name in record.image_files:
+            jobs.setdefault(name, meta)
+    signer = _signer(settings)
+
+    def work(name: str) -> PublishedImage:
+        source = engine.store.file_path(name).read_bytes()
+        return _publish_one(name, source, jobs[name], widths, signer, cache_dir)
+
+    published: dict[str, PublishedImage] = {}
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
+        for name, result in zip(jobs, pool.map(work, jobs), strict=True):
+            published[name] = result
+    return published, problems
+
+
+def _signer(settings: Any) -> tuple[bytes, bytes, str | None, str | None] | None:
+    conf = getattr(settings, "c2pa", None) or {}
+    if not conf:
+        return None
+    base = Path(settings.base_dir)
+    try:
+        cert = (base / conf["cert"]).read_bytes()
+        key = (base / conf["key"]).read_bytes()
+    except KeyError as exc:
+        raise AicraftError(f"c2pa setting needs {exc.args[0]!r}: a path to a PEM file") from None
+    except OSError as exc:
+        raise AicraftError(f"c2pa: cannot read {exc.filename}: {exc.strerror}") from None
+    return cert, key, conf.get("ta_url"), conf.get("training_mining")
+
+
+def _publish_one(
+    name: str,
+    source: bytes,
+    meta: Any,
+    widths: tuple[int, ...],
+    signer: tuple[bytes, bytes, str | None, str | None] | None,
+    cache_dir: Path | None,
+) -> PublishedImage:
+    from aicraft import images
+
+    digest = hashlib.sha256(
+        json.dumps(
+            [
+                __version__,
+                hashlib.sha256(source).hexdigest(),
+                repr(meta),
+                list(widths),
+                signer is not None and hashlib.sha256(signer[0]).hexdigest(),
+            ]
+        ).encode()
+    ).hexdigest()[:32]
+    cached = _from_cache(cache_dir, digest, name, widths) if signer is None else None
+    if cached is not None:
+        return cached
+    data = images.embed_metadata(source, meta, "PNG")
+    variants = {
+        width: (variant_name(name, width), blob)
+        for width, blob in images.make_variants(data, meta, widths, VARIANT_FORMAT.upper()).items()
+    }
+    state = C2PA_NOT_SIGNED
+    if signer is not None:
+        cert, key, ta_url, mining = signer
+        data = images.sign_c2pa(data, "png", meta, cert, key, ta_url, training_mining=mining)
+        variants = {
+            w: (n, images.sign_c2pa(b, VARIANT_FORMAT, meta, cert, key, ta_url))
+            for w, (n, b) in variants.items()
+        }
+        state = images.c2pa_state(data, "png")
+    result = PublishedImage(name, data, hashlib.sha256(data).hexdigest(), state, variants)
+    if signer is None:
+        _to_cache(cache_dir, digest, result)
+    return result
+
+
+def _from_cache(
+    cache_dir: Path | None, digest: str, name: str, widths: tuple[int, ...]
+) -> PublishedImage | None:
+    if cache_dir is None:
+        return None
+    folder = cache_dir / digest
+    main = folder / name
+    if not main.is_file():
+        return None
+    data = main.read_bytes()
+    variants = {}
+    for width in widths:
+        path = folder / variant_name(name, width)
+        if path.is_file():
+            variants[width] = (path.name, path.read_bytes())
+    return PublishedImage(name, data, hashlib.sha256(data).hexdigest(), C2PA_NOT_SIGNED, variants)
+
+
+def _to_cache(cache_dir: Path | None, digest: str, image: PublishedImage) -> None:
+    if cache_dir is None:
+        return
+    from aicraft.store import atomic_write
+
+    folder = cache_dir / digest
+    try:
+        for vname, blob in image.variants.values():
+            atomic_write(folder / vname, blob)
+        atomic_write(folder / image.name, image.data)  # last: marks the entry complete
+    except OSError:
+        pass  # a cache that cannot be written only costs time
+
+
+def srcset(image: PublishedImage | None, width: int | None) -> str:
+    """``srcset`` of an image's variants plus the original, with placeholder URLs."""
+    if image is None or not image.variants:
+        return ""
+    from aicraft.render import ASSET_SCHEME
+
+    parts = [f"{ASSET_SCHEME}{vname} {w}w" for w, (vname, _) in sorted(image.variants.items())]
+    if width:
+        parts.append(f"{ASSET_SCHEME}{image.name} {width}w")
+    return ", ".join(parts)
