@@ -712,3 +712,54 @@ def new(directory: str, name: str | None) -> None:
         f"\nNext: cd {directory} && aicraft build   (offline without OPENAI_API_KEY)\n"
         "Then review: aicraft review list; aicraft review approve ID --by NAME"
     )
+
+
+@main.command()
+@click.option("-f", "--config-file", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="table for people, json (the ai-disclosures.json document) or csv for tools.",
+)
+def disclosures(config_file: str | None, fmt: str) -> None:
+    """Print the site's AI ledger without building: every AI item, by page.
+
+    Calls no provider: items not generated yet are not listed (see `aicraft status`).
+    """
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+    from mkdocs.structure.files import get_files
+    from mkdocs.structure.nav import get_navigation
+
+    from aicraft import disclosure, publication
+    from aicraft.plugin import AicraftPlugin
+
+    path = config_file or "mkdocs.yml"
+    if not Path(path).is_file():
+        raise click.ClickException(f"{path} not found; run in the site's folder or pass -f")
+    with _environment(AICRAFT_MODE="auto"):
+        try:
+            config = load_config(path)
+            plugin = config.plugins.get("aicraft")
+            if not isinstance(plugin, AicraftPlugin):
+                raise click.ClickException(f"{path}: add `- aicraft` under `plugins:`")
+            plugin.generate = False
+            config = config.plugins.on_config(config)
+            files = config.plugins.on_files(get_files(config), config=config)
+            config.plugins.on_nav(get_navigation(files, config), config=config, files=files)
+        except MkDocsException as exc:
+            raise click.ClickException(str(exc)) from None
+    result = plugin.publication
+    if result is None or plugin.settings is None:
+        raise click.ClickException("aicraft is disabled in this site's config")
+    if fmt == "json":
+        records = [i.record for items in result.items.values() for i in items]
+        document = result.document(plugin.settings, publication.generated_at(records))
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        click.echo(disclosure.ledger_csv(result.entries), nl=False)
+    else:
+        click.echo(disclosure.ledger_table(result.entries))

@@ -1004,6 +1004,26 @@ def banner_html(page: PageDisclosure | None, ledger_href: str | None = None) -> 
     )
 
 
+def listing_banner_html(items: int, ledger_href: str | None = None) -> str:
+    """The banner of a page that only lists other pages' excerpts (a blog index, an archive):
+    how many AI-made items the excerpts show, each credited where it appears."""
+    if items <= 0:
+        return ""
+    link = ""
+    if ledger_href:
+        link = (
+            f' <a class="aicraft-banner-link" href="{escape(ledger_href)}">'
+            "How we use AI: the ledger</a>"
+        )
+    return (
+        '<aside class="aicraft-banner aicraft-banner--listing" data-search-exclude role="note" '
+        f'aria-label="AI disclosure" data-ai-items="{items}">'
+        '<p class="aicraft-banner-title"><strong>AI on this page</strong></p>'
+        f"<p>The excerpts below show {_plural(items, 'AI-made item')}, each marked where it "
+        f"appears.{link}</p></aside>"
+    )
+
+
 def place_banner(html: str, banner: str) -> str:
     """Insert the banner into a page's content HTML: right after the first ``<h1>`` when that
     comes before the first AI item, else at the very start (so always before the first item and

@@ -344,6 +344,8 @@ class AicraftPlugin(BasePlugin):
                 self.settings.editorial_responsibility,
             )
             output = output.replace("</head>", head + "</head>", 1)
+        elif page_disclosure is None and "data-aicraft-key=" in output:
+            output = _with_listing_banner(output)
         if ASSET_SCHEME in output:
             output = _ASSET_URL.sub(
                 lambda m: escape(get_relative_url(f"{ASSET_DIR}/{m.group(1)}", page.url)),
@@ -370,6 +372,23 @@ class AicraftPlugin(BasePlugin):
             store.mkdir(parents=True, exist_ok=True)
             server.watch(str(store))
         return server
+
+
+def _with_listing_banner(output: str) -> str:
+    """Put a banner under the title of a page that shows other pages' AI items in excerpts."""
+    count = len(set(re.findall(r'data-aicraft-key="([0-9a-f]{64})"', output)))
+    banner = disclosure.listing_banner_html(count, LEDGER_SCHEME)
+    first = min(
+        (
+            i
+            for i in (output.find('<div class="aicraft '), output.find('<figure class="aicraft '))
+            if i >= 0
+        ),
+        default=-1,
+    )
+    title_end = output.find("</h1>")
+    at = title_end + len("</h1>") if 0 <= title_end < first else first
+    return output[:at] + banner + output[at:] if at >= 0 else output
 
 
 def _accept_options(

@@ -1,0 +1,235 @@
+"""What the built site discloses, checked against the store: banner, ledger, JSON, files."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from aicraft.cli import main
+from aicraft.images import read_metadata
+from aicraft.records import Record
+from tests.sites import PROSE, build_site
+
+ROOT = Path(__file__).resolve().parent.parent
+IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample magazine, built frozen from the committed store."""
+    site = tmp_path_factory.mktemp("sample") / "site"
+    result = CliRunner().invoke(
+        main, ["build", "-f", str(ROOT / "mkdocs.yml"), "--frozen", "-d", str(site)]
+    )
+    assert result.exit_code == 0, result.output
+    return site
+
+
+def _store_records() -> dict[str, Record]:
+    records = {}
+    for path in (ROOT / "generations").glob("*.md"):
+        record = Record.loads(path.read_text(), str(path))
+        records[record.short] = record
+    return records
+
+
+def _pages(site: Path) -> dict[str, str]:
+    return {
+        p.relative_to(site).as_posix(): p.read_text()
+        for p in site.rglob("*.html")
+        if "ai-disclosures" not in p.parts
+    }
+
+
+class _Elements(HTMLParser):
+    """Collects (tag, attributes) of every start tag."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, dict(attrs)))
+
+
+def _elements(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Elements()
+    parser.feed(html)
+    return parser.elements
+
+
+def _article(html: str) -> str:
+    """The page's own article (not the blog index's excerpts of other pages)."""
+    start = html.find('<article class="md-content__inner')
+    return html[start : html.find("</article>", start)] if start >= 0 else html
+
+
+def test_banner_ledger_and_json_list_exactly_the_stored_items(sample: Path) -> None:
+    store = _store_records()
+    # The ledger JSON.
+    document = json.loads((sample / "ai-disclosures.json").read_text())
+    assert document["schema_version"] and document["methodology"]
+    assert document["editorial_responsibility"] == "The aicraft sample desk"
+    json_ids = sorted(item["id"] for item in document["items"])
+    assert json_ids == sorted(store)
+    # The ledger page.
+    ledger = (sample / "ai-disclosures" / "index.html").read_text()
+    ledger_ids = sorted(set(re.findall(r'id="ledger-([0-9a-f]{16})"', ledger)))
+    assert ledger_ids == sorted(store)
+    # The banners: on each page, the count equals the AI items on that page.
+    on_pages: set[str] = set()
+    for name, html in _pages(sample).items():
+        article = _article(html)
+        keys = set(re.findall(r'data-aicraft-key="([0-9a-f]{64})"', article))
+        banner = re.search(r'<aside class="aicraft-banner.*?</aside>', article, re.S)
+        if not keys:
+            continue
+        assert banner, f"{name} has AI items but no banner"
+        assert article.index("aicraft-banner") < article.index("data-aicraft-key"), name
+        if "aicraft-banner--listing" in banner.group(0):  # a blog index of excerpts
+            assert f'data-ai-items="{len(keys)}"' in banner.group(0), name
+            continue
+        count = re.search(r"(\d+) AI-made items?", banner.group(0))
+        assert count and int(count.group(1)) == len(keys), name
+        on_pages |= {key[:16] for key in keys}
+    assert sorted(on_pages) == sorted(store)
+
+
+def test_ledger_rows_link_to_their_items(sample: Path) -> None:
+    ledger_path = sample / "ai-disclosures" / "index.html"
+    ledger = ledger_path.read_text()
+    links = re.findall(r'<tr id="ledger-([0-9a-f]{16})".*?<a href="([^"]+)"', ledger, re.S)
+    assert len(links) == len(_store_records())
+    for short, href in links:
+        page, _, fragment = href.partition("#")
+        assert fragment == f"ai-{short}"
+        target = Path(posixpath.normpath(posixpath.join(str(ledger_path.parent), page)))
+        if target.is_dir():
+            target = target / "index.html"
+        assert f'id="ai-{short}"' in target.read_text(), href
+
+
+def test_credits_link_to_the_ledger_from_pages_and_excerpts(sample: Path) -> None:
+    for name in ("blog/index.html", next(iter(_pages(sample)))):
+        html = (sample / name).read_text()
+        for href in re.findall(r'class="aicraft-ledger-link" href="([^"]+)"', html):
+            page = posixpath.normpath(posixpath.join(posixpath.dirname(name), href.split("#")[0]))
+            assert page.rstrip("/") == "ai-disclosures", (name, href)
+
+
+def test_articles_carry_json_ld_and_the_footer_statement(sample: Path) -> None:
+    post = next(sample.glob("blog/2026/02/09/*/index.html")).read_text()
+    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', post, re.S)
+    assert len(blocks) == 1
+    data = json.loads(blocks[0])
+    assert data["@type"] in ("Article", "BlogPosting")
+    authors = data["author"] if isinstance(data["author"], list) else [data["author"]]
+    assert all("aicraft-procedural" not in json.dumps(a) for a in authors)
+    images = data.get("associatedMedia") or []
+    assert images and all(
+        i["digitalSourceType"].endswith("AlgorithmicMediaDigitalSource") for i in images
+    )
+    assert "aicraft-aia" in post and "AIA " in post
+    # Every page of the sample declares its prose (entirely AI), so one value holds.
+    assert '<meta name="ai-disclosure" content="ai-autonomous">' in post
+
+
+def test_every_published_image_carries_its_disclosure(sample: Path) -> None:
+    files = sorted((sample / "assets" / "aicraft").glob("*.png")) + sorted(
+        (sample / "assets" / "aicraft").glob("*.webp")
+    )
+    assert len(files) >= 16
+    for path in files:
+        meta = read_metadata(path.read_bytes())
+        assert meta["xmp"]["Iptc4xmpExt:DigitalSourceType"] == IPTC + "algorithmicMedia", path
+        assert meta["xmp"]["Iptc4xmpExt:AISystemUsed"] == "aicraft-procedural-1"
+        assert "aicraft" in str(meta["exif"].get("Software") or meta["exif"].get(0x0131))
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool not installed")
+def test_exiftool_reads_the_disclosure_independently(sample: Path) -> None:
+    files = [str(p) for p in (sample / "assets" / "aicraft").glob("*.*") if p.suffix != ".css"]
+    out = subprocess.run(
+        ["exiftool", "-j", "-XMP-iptcExt:DigitalSourceType", "-EXIF:Software", *files],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    entries = json.loads(out.stdout)
+    assert len(entries) == len(files)
+    for entry in entries:
+        assert entry["DigitalSourceType"] == IPTC + "algorithmicMedia", entry
+        assert entry["Software"].startswith("aicraft"), entry
+
+
+def test_pages_without_ai_content_carry_no_disclosure(site_factory) -> None:
+    config = site_factory(
+        {
+            "index.md": f"# Human\n\n{PROSE}\n",
+            "ai.md": f"# AI\n\n{PROSE}\n\n```ai-text\nA line.\n```\n",
+        }
+    )
+    site = build_site(config)
+    human = (site / "index.html").read_text()
+    for marker in ("aicraft-banner", "application/ld+json", 'name="ai-disclosure"', "aicraft-aia"):
+        assert marker not in human
+    ai = (site / "ai" / "index.html").read_text()
+    assert "aicraft-banner" in ai and "application/ld+json" in ai
+    # A human page with an AI passage: no single page-wide value, so no meta.
+    assert 'name="ai-disclosure"' not in ai
+
+
+def test_private_prompts_keep_their_hash_and_the_disclosure(site_factory) -> None:
+    secret = "Describe the secret recipe of grandmother's plum cake."
+    config = site_factory(
+        {"index.md": f"# Cake\n\n{PROSE}\n\n```ai-text\n{secret}\n```\n"},
+        {"show_prompts": False},
+    )
+    site = build_site(config)
+    everything = (
+        "".join(p.read_text() for p in site.rglob("*.html"))
+        + (site / "ai-disclosures.json").read_text()
+    )
+    assert "plum cake" not in everything
+    entry = json.loads((site / "ai-disclosures.json").read_text())["items"][0]
+    assert entry["prompt"] is None and len(entry["prompt_sha256"]) == 64
+    page = (site / "index.html").read_text()
+    assert "Machine-generated text" in page and "aicraft-banner" in page
+
+
+def test_a_users_own_ledger_page_wins(site_factory) -> None:
+    config = site_factory(
+        {
+            "index.md": f"# Home\n\n{PROSE}\n\n```ai-text\nA line.\n```\n",
+            "ai-disclosures/index.md": "# Our own AI policy\n\nWritten by us.\n",
+        }
+    )
+    site = build_site(config)
+    ledger = (site / "ai-disclosures" / "index.html").read_text()
+    assert "Our own AI policy" in ledger and "ledger-" not in ledger
+    assert (site / "ai-disclosures.json").is_file()
+
+
+def test_disclosures_command_prints_the_ledger_without_building(sample: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["disclosures", "-f", str(ROOT / "mkdocs.yml"), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    built = json.loads((sample / "ai-disclosures.json").read_text())
+    assert printed["items"] == built["items"]
+    csv = CliRunner().invoke(
+        main, ["disclosures", "-f", str(ROOT / "mkdocs.yml"), "--format", "csv"]
+    )
+    lines = csv.output.strip().splitlines()
+    assert lines[0].startswith("id,page,page_url")
+    table = CliRunner().invoke(main, ["disclosures", "-f", str(ROOT / "mkdocs.yml")])
+    assert "aicraft-markov-1" in table.output
