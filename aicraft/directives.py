@@ -258,22 +258,28 @@ def _strip_prefix(line: str, prefix: str) -> str:
     return line
 
 
-_INLINE_NOISE = [
+#: Markdown and HTML markup removed from prose (code, comments, tags, link targets, URLs,
+#: attribute lists, footnote and link definitions); shared with the offline provider.
+INLINE_MARKUP: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"```.*?```|~~~.*?~~~", re.S), " "),
     (re.compile(r"<!--.*?-->", re.S), " "),
+    (re.compile(r"<[^>\n]+>"), " "),
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), " "),
     (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),
     (re.compile(r"\[([^\]]*)\]\[[^\]]*\]"), r"\1"),
-    (re.compile(r"`[^`]*`"), " "),
-    (re.compile(r"<[^>]+>"), " "),
-    (re.compile(r"\{[:#.][^}]*\}"), " "),
-    (re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S+.*$", re.M), " "),
+    (re.compile(r"`[^`\n]*`"), " "),
+    (re.compile(r"(?:https?://|www\.)\S+"), " "),
+    (re.compile(r"\{[^}\n]*\}"), " "),
+    (re.compile(r"\[\^?[^\]]*\]:.*"), " "),
+)
+_BLOCK_MARKERS = (
     (re.compile(r"^\s*(?:#{1,6}|[-*+]|\d+[.)]|>|!!!|\?\?\?\+?|===)\s*", re.M), ""),
     (re.compile(r"[*_]{1,3}(?=\S)|(?<=\S)[*_]{1,3}"), ""),
-]
+)
 
 
 def _clean_prose(text: str) -> str:
-    for pattern, repl in _INLINE_NOISE:
+    for pattern, repl in (*INLINE_MARKUP, *_BLOCK_MARKERS):
         text = pattern.sub(repl, text)
     return text
 

@@ -62,32 +62,28 @@ def _history(record: Record) -> list[dict[str, Any]]:
     return history
 
 
+def _decide(record: Record, store: Store, status: str, by: str, note: str | None) -> Record:
+    """Record a review decision bound to the sha256 of what is published now."""
+    now = utc_now()
+    digest = content_sha256(record, store)
+    record.review.update(status=status, by=by, at=now, sha256=digest, note=note)
+    _history(record).append({"action": status, "by": by, "at": now, "sha256": digest, "note": note})
+    store.put(record)
+    return record
+
+
 def approve(record: Record, store: Store, by: str, note: str | None = None) -> Record:
     """Approve what is published now; the approval binds to its sha256."""
     if not by.strip():
         raise ReviewError("a reviewer name is needed: pass --by NAME")
-    now = utc_now()
-    digest = content_sha256(record, store)
-    record.review.update(status=APPROVED, by=by, at=now, sha256=digest, note=note)
-    _history(record).append(
-        {"action": "approved", "by": by, "at": now, "sha256": digest, "note": note}
-    )
-    store.put(record)
-    return record
+    return _decide(record, store, APPROVED, by, note)
 
 
 def reject(record: Record, store: Store, by: str, reason: str) -> Record:
     """Reject an item: it is never published as reviewed, and policy can block it."""
     if not reason.strip():
         raise ReviewError("say why: pass --reason TEXT")
-    now = utc_now()
-    digest = content_sha256(record, store)
-    record.review.update(status=REJECTED, by=by, at=now, sha256=digest, note=reason)
-    _history(record).append(
-        {"action": "rejected", "by": by, "at": now, "sha256": digest, "note": reason}
-    )
-    store.put(record)
-    return record
+    return _decide(record, store, REJECTED, by, reason)
 
 
 def pick(record: Record, store: Store, number: int, by: str) -> Record:

@@ -23,6 +23,7 @@ from typing import ClassVar, TypeVar
 
 from PIL import Image, ImageDraw, ImageFilter
 
+from aicraft.directives import INLINE_MARKUP
 from aicraft.errors import ProviderError
 from aicraft.providers.base import (
     ImageRequest,
@@ -78,18 +79,6 @@ _END = "\x03"
 
 _BLOCK_START_RE = re.compile(r"^\s{0,3}(?:#{1,6}\s+|[-*+]\s+|\d{1,3}[.)]\s+|>\s?)")
 _SKIP_LINE_RE = re.compile(r"^\s*(?:\||!!!|\?\?\?|={3,}|-{3,}|\*{3,}|_{3,}|:::)")
-_CLEANUPS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"```.*?```|~~~.*?~~~", re.S), " "),
-    (re.compile(r"<!--.*?-->", re.S), " "),
-    (re.compile(r"<[^>\n]+>"), " "),
-    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), " "),
-    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"\[([^\]]*)\]\[[^\]]*\]"), r"\1"),
-    (re.compile(r"`[^`\n]*`"), " "),
-    (re.compile(r"(?:https?://|www\.)\S+"), " "),
-    (re.compile(r"\{[^}\n]*\}"), " "),
-    (re.compile(r"\[\^?[^\]]*\]:.*"), " "),
-)
 
 
 def _word_set(text: str) -> frozenset[str]:
@@ -149,7 +138,7 @@ def _key(word: str) -> str:
 def _prose_units(corpus: str) -> list[str]:
     """Blocks of prose: paragraphs, headings and list items, with Markdown syntax removed."""
     text = corpus
-    for pattern, repl in _CLEANUPS:
+    for pattern, repl in INLINE_MARKUP:
         text = pattern.sub(repl, text)
     units: list[str] = []
     current: list[str] = []
