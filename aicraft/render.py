@@ -139,7 +139,11 @@ def credit_html(
     parts.append(
         f'<span class="aicraft-review aicraft-review--{state}">{escape(state_text)}</span>'
     )
-    sep = '<span class="aicraft-sep" aria-hidden="true"> · </span>'
+    # A dot for the eye, a comma for screen readers (the dot is hidden from them).
+    sep = (
+        '<span class="aicraft-sep"><span aria-hidden="true"> · </span>'
+        '<span class="aicraft-sr">, </span></span>'
+    )
     html = f'<p class="aicraft-credit" role="note">{sep.join(parts)}</p>'
     if show_prompt:
         system = ""
