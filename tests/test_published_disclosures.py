@@ -233,3 +233,35 @@ def test_disclosures_command_prints_the_ledger_without_building(sample: Path) ->
     assert lines[0].startswith("id,page,page_url")
     table = CliRunner().invoke(main, ["disclosures", "-f", str(ROOT / "mkdocs.yml")])
     assert "aicraft-markov-1" in table.output
+
+
+def test_a_site_with_a_certificate_publishes_signed_images(site_factory, tmp_path) -> None:
+    pytest.importorskip("c2pa", reason="c2pa-python not installed (aicraft[c2pa])")
+    from aicraft.images import active_c2pa_manifest
+    from tests.certs import make_test_credentials
+
+    credentials = make_test_credentials()
+    config = site_factory(
+        {
+            "index.md": f"# Art\n\n{PROSE}\n\n"
+            '```ai-image size="640x480" alt="A red circle on a pale ground"\n'
+            "A red circle on a pale ground.\n```\n"
+        },
+        {"c2pa": {"cert": "chain.pem", "key": "key.pem", "training_mining": "notAllowed"}},
+    )
+    (config.parent / "chain.pem").write_bytes(credentials.chain_pem)
+    (config.parent / "key.pem").write_bytes(credentials.key_pem)
+    site = build_site(config)
+    [png] = (site / "assets" / "aicraft").glob("*.png")
+    manifest = active_c2pa_manifest(png.read_bytes(), "png")
+    assert manifest is not None
+    text = json.dumps(manifest)
+    assert "c2pa.created" in text and IPTC + "algorithmicMedia" in text and "aicraft" in text
+    entry = json.loads((site / "ai-disclosures.json").read_text())["items"][0]
+    assert entry["c2pa"].startswith("valid") or entry["c2pa"] == "trusted", entry["c2pa"]
+    # The store keeps the provider's original, unsigned.
+    [original] = (config.parent / "generations").glob("*.png")
+    assert active_c2pa_manifest(original.read_bytes(), "png") is None
+    variants = list((site / "assets" / "aicraft").glob("*.webp"))
+    assert len(variants) == 1  # 480 wide; 960 would be larger than the original
+    assert active_c2pa_manifest(variants[0].read_bytes(), "webp") is not None
