@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from aicraft.errors import Problem
+from aicraft.records import SAFE_LOADER
 
 KINDS: dict[str, str] = {"ai-text": "text", "ai-image": "image"}
 
@@ -298,7 +299,8 @@ def scan(text: str, file: str, settings: Mapping[str, object] | None = None) -> 
     body, offset = strip_front_matter(text)
     if offset:
         try:
-            meta = yaml.safe_load(text[: len(text) - len(body)].strip().strip("-.").strip())
+            front = text[: len(text) - len(body)].strip().strip("-.").strip()
+            meta = yaml.load(front, Loader=SAFE_LOADER)
         except yaml.YAMLError:
             meta = None  # MkDocs reports broken front matter itself
         if isinstance(meta, dict):

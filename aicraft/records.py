@@ -18,6 +18,8 @@ import yaml
 from aicraft.errors import StoreError
 
 FORMAT = 1
+#: libyaml's safe loader when PyYAML was built with it (about 9x faster), else the Python one.
+SAFE_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 KEY_VERSION = 1
 _KEY = re.compile(r"^[0-9a-f]{64}$")
 
@@ -152,7 +154,7 @@ class Record:
             else:
                 raise StoreError(f"{path}: the front matter is not closed by a '---' line")
         try:
-            meta = yaml.safe_load(text[4 : end + 1])
+            meta = yaml.load(text[4 : end + 1], Loader=SAFE_LOADER)
         except yaml.YAMLError as exc:
             raise StoreError(f"{path}: invalid YAML front matter: {exc}") from None
         if not isinstance(meta, dict):
