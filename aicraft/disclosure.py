@@ -435,7 +435,7 @@ class PublishedItem:
         """The item's own URL: ``page_url#element_id``."""
         return f"{self.page_url}#{self.element_id}"
 
-    @property
+    @functools.cached_property
     def review(self) -> tuple[str, str]:
         """``(status, human text)`` of the item's review (see :func:`review_state`)."""
         return review_state(self.record, self.content_sha256)
@@ -459,14 +459,14 @@ class PublishedItem:
         """The item's credit as plain text (see :func:`credit_text`)."""
         return credit_text(self.record, self.label, self.content_sha256)
 
-    @property
+    @functools.cached_property
     def ai_words(self) -> int:
         """Words of this text item as the model wrote them (human-changed words excluded)."""
         if self.record.kind != "text":
             return 0
         return round(len(words(self.record.body)) * (1.0 - edit_fraction(self.record)))
 
-    @property
+    @functools.cached_property
     def word_count(self) -> int:
         """All published words of this item (0 for images)."""
         return len(words(self.record.body)) if self.record.kind == "text" else 0
@@ -678,12 +678,12 @@ class PageDisclosure:
             counts[item.record.kind] = counts.get(item.record.kind, 0) + 1
         return counts
 
-    @property
+    @functools.cached_property
     def total_words(self) -> int:
         """All words of the page: its prose plus its AI text items."""
         return self.prose_words + sum(item.word_count for item in self.items)
 
-    @property
+    @functools.cached_property
     def ai_words(self) -> int:
         """Words counted as AI-written (see the class docstring)."""
         declared = self.authorship.ai_share if self.authorship else None
@@ -718,7 +718,7 @@ class PageDisclosure:
                 seen.append(model)
         return seen
 
-    @property
+    @functools.cached_property
     def review_counts(self) -> dict[str, int]:
         """Items by review status (``approved``, ``changed``, ``rejected``, ``pending``)."""
         counts: dict[str, int] = {}

@@ -29,6 +29,7 @@ from aicraft.providers.base import (
     Provider,
     ProviderContext,
     TextRequest,
+    available_providers,
     create_provider,
 )
 from aicraft.records import Record, canonical_json, compute_key, sha256_text, utc_now
@@ -121,6 +122,7 @@ class Engine:
         self.environ = dict(os.environ if environ is None else environ)
         self.store = Store(settings.store_path)
         self._providers: dict[str, Provider] = {}
+        self._provider_names: dict[str, str] | None = None
         self._provider_lock = threading.Lock()
         self._corpus: str = ""
         self._by_signature: dict[str, list[Item]] = {}
@@ -135,6 +137,14 @@ class Engine:
                 self._providers[name] = create_provider(name, context)
             return self._providers[name]
 
+    def _check_provider(self, name: str) -> None:
+        """A ConfigError naming the choices when no provider is registered as ``name``."""
+        if self._provider_names is None:
+            self._provider_names = available_providers()
+        if name not in self._provider_names:
+            choices = ", ".join(sorted(self._provider_names))
+            raise ConfigError(f"unknown provider {name!r}; choose one of: {choices}")
+
     def corpus(self) -> str:
         """The site's human-written prose (outside directives and code), for the offline chain."""
         return self._corpus
@@ -147,9 +157,14 @@ class Engine:
         """
         settings = self.settings
         provider_name = settings.resolved_provider(spec.provider, self.environ)
-        provider = self.provider(provider_name)
         configured = settings.image_model if spec.kind == "image" else settings.model
-        model = spec.model or configured or provider.default_model(spec.kind)
+        model = spec.model or configured
+        if model:
+            # Creating a provider may import its client library (``openai``: ~0.35 s) and
+            # build a client: a build that calls nothing should not pay for that.
+            self._check_provider(provider_name)
+        else:
+            model = self.provider(provider_name).default_model(spec.kind)
         prompt = spec.prompt
         if spec.style:
             prompt = settings.styles[spec.style].replace("{prompt}", prompt)
@@ -228,6 +243,15 @@ class Engine:
         if found:
             return found[0]
         return self.resolve(spec, page or "<unknown>", 0)
+
+    def same_item_everywhere(self, kind: str, options: Mapping[str, str], prompt: str) -> bool:
+        """Whether a directive's text stands for one item on every page that has it.
+
+        False when it was not found by :meth:`scan`, or when copies of it on different pages
+        are different items (``context="page"``).
+        """
+        found = self._by_signature.get(_signature(kind, options, prompt), [])
+        return len({item.key for item in found}) == 1
 
     # -- store -------------------------------------------------------------------------------
     def record(self, key: str) -> Record | None:

@@ -51,6 +51,12 @@ _ASSET_URL = re.compile(
     re.escape(ASSET_SCHEME) + r"([0-9a-f]{16}(?:-[0-9]{1,2})?(?:-w[0-9]{2,5})?\.(?:png|webp))"
 )
 _LEDGER_URL = re.compile(re.escape(LEDGER_SCHEME) + r"(#[a-z0-9-]{1,40})?")
+# Placeholders are only rewritten in the URL attributes of start tags: text (a prompt, a label,
+# a model's answer) is escaped, so it never contains ``<`` and is never inside a tag of ours.
+_START_TAG = re.compile(r"<[a-zA-Z][^<>]*>")
+_URL_ATTRIBUTE = re.compile(r'(\s(?:src|srcset|href)=")([^"<>]*)"')
+# The start tag of an item aicraft rendered (never text: that cannot contain ``<``).
+_ITEM_TAG = re.compile(r'<(?:div|figure)\s[^<>]*?\bdata-aicraft-key="([0-9a-f]{64})"')
 
 
 class AicraftPlugin(BasePlugin):
@@ -69,6 +75,9 @@ class AicraftPlugin(BasePlugin):
         self._settings_map: dict[str, Any] = {}
         self._page: str | None = None
         self._rendered: dict[tuple[Any, ...], str] = {}
+        self._by_fence: dict[Any, str] = {}
+        self._render_failures: list[str] = []
+        self._titles: dict[str, str] = {}
         self._violations: dict[str, list[Violation]] = {}
         self._images: dict[str, publication.PublishedImage] = {}
         self._ledger_file: File | None = None
@@ -123,8 +132,14 @@ class AicraftPlugin(BasePlugin):
         if self.engine is None or self.settings is None:
             return files
         engine, settings = self.engine, self.settings
+        self._rendered, self._by_fence, self._render_failures = {}, {}, []
         pages = [(f.src_uri, f.content_string) for f in files.documentation_pages()]
         site = self.site = engine.scan(pages)
+        # Titles now, while the text is at hand: MkDocs' File.content_string reads the file again.
+        self._titles = {
+            src: publication.title_of(site.pages[src].meta, text, src) for src, text in pages
+        }
+        del pages
         mode = settings.resolved_mode()
         self._strict = mode == "frozen" or bool(config.strict)
         if site.problems:
@@ -217,7 +232,7 @@ class AicraftPlugin(BasePlugin):
             infos[file.src_uri] = publication.PageInfo(
                 src=file.src_uri,
                 url=file.url,
-                title=publication.title_of(meta, file.content_string, file.src_uri),
+                title=self._titles.get(file.src_uri, file.src_uri),
                 meta=meta,
                 authors=names,
             )
@@ -259,26 +274,51 @@ class AicraftPlugin(BasePlugin):
         md: Any,
         **kwargs: Any,
     ) -> str:
-        """Superfences formatter: the stored record of a directive as sanitised HTML."""
+        """Superfences formatter: the stored record of a directive as sanitised HTML.
+
+        Material renders a post's Markdown again for every listing that shows its excerpt, so
+        the result is memoised by the fence's text, and by page too when the same text stands
+        for different items on different pages (``context="page"``).
+        """
         if self.engine is None or self.settings is None:
             return f"<pre><code>{escape(src)}</code></pre>"
+        fence = (language, src, tuple(sorted(options.items())))
+        html = self._by_fence.get(fence) or self._by_fence.get((fence, self._page))
+        if html is not None:
+            return html
+        try:
+            html, shared = self._format_fence(src, language, options)
+        except Exception as exc:  # superfences would swallow it without a word
+            where = self._page or "a page"
+            message = f"{where}: an {language} item could not be shown: {exc!r}"
+            log.error(message)
+            self._render_failures.append(message)
+            html = render_notice("error", f"{language} could not be shown", [message])
+            shared = False
+        self._by_fence[fence if shared else (fence, self._page)] = html
+        return html
+
+    def _format_fence(self, src: str, language: str, options: dict[str, str]) -> tuple[str, bool]:
+        """The HTML of one fence, and whether it is the same on every page."""
+        assert self.engine is not None and self.settings is not None
         kind = KINDS[language]
         prompt = normalize_prompt(src)
         spec, errors = validate(kind, options, prompt, self._settings_map)
         if spec is None:
             lines = [f"{message} Fix: {fix}" for message, fix in errors]
-            return render_notice("invalid", f"Invalid {language} directive", lines)
+            return render_notice("invalid", f"Invalid {language} directive", lines), True
+        shared = self.engine.same_item_everywhere(kind, options, prompt)
         try:
             item = self.engine.item_for(kind, options, prompt, spec, self._page)
             record = self.engine.record(item.key)
         except (ConfigError, StoreError) as exc:
-            return render_notice("error", f"{language} could not be shown", [str(exc)])
+            return render_notice("error", f"{language} could not be shown", [str(exc)]), shared
         if record is None:
             return render_notice(
                 "missing",
                 f"{language}: not generated yet",
                 [f"No stored generation for key {item.key[:16]}. Run `aicraft generate`."],
-            )
+            ), shared
         memo = (item.key, spec.label, spec.show_prompt, spec.alt, spec.caption)
         html = self._rendered.get(memo)
         if html is None:
@@ -293,7 +333,7 @@ class AicraftPlugin(BasePlugin):
                 srcset=publication.srcset(image, width),
             )
             self._rendered[memo] = html
-        return html
+        return html, shared
 
     def on_page_content(
         self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files
@@ -346,15 +386,36 @@ class AicraftPlugin(BasePlugin):
             output = output.replace("</head>", head + "</head>", 1)
         elif page_disclosure is None and "data-aicraft-key=" in output:
             output = _with_listing_banner(output)
-        if ASSET_SCHEME in output:
-            output = _ASSET_URL.sub(
-                lambda m: escape(get_relative_url(f"{ASSET_DIR}/{m.group(1)}", page.url)),
-                output,
-            )
-        if LEDGER_SCHEME in output and self._ledger_file is not None:
-            ledger = get_relative_url(self._ledger_file.url, page.url)
-            output = _LEDGER_URL.sub(lambda m: escape(ledger + (m.group(1) or "")), output)
+        if ASSET_SCHEME in output or LEDGER_SCHEME in output:
+            output = self._resolve_placeholders(output, page.url)
         return output
+
+    def _resolve_placeholders(self, output: str, here: str) -> str:
+        """Make ``aicraft-asset:`` and ``aicraft-ledger:`` URLs relative to the page ``here``.
+
+        Only in ``src``, ``srcset`` and ``href`` attributes of start tags: the same characters
+        in text (a prompt, a label, a model's answer) are shown as written.
+        """
+        ledger = (
+            get_relative_url(self._ledger_file.url, here) if self._ledger_file is not None else None
+        )
+
+        def value(match: re.Match[str]) -> str:
+            text = _ASSET_URL.sub(
+                lambda m: escape(get_relative_url(f"{ASSET_DIR}/{m.group(1)}", here)),
+                match.group(2),
+            )
+            if ledger is not None:
+                text = _LEDGER_URL.sub(lambda m: escape(ledger + (m.group(1) or "")), text)
+            return f'{match.group(1)}{text}"'
+
+        def tag(match: re.Match[str]) -> str:
+            start = match.group(0)
+            if ASSET_SCHEME not in start and LEDGER_SCHEME not in start:
+                return start
+            return _URL_ATTRIBUTE.sub(value, start)
+
+        return _START_TAG.sub(tag, output)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         """Write ``ai-disclosures.json`` at the site root."""
@@ -363,7 +424,12 @@ class AicraftPlugin(BasePlugin):
         records = [i.record for items in self.publication.items.values() for i in items]
         document = self.publication.document(self.settings, publication.generated_at(records))
         path = Path(config.site_dir) / JSON_NAME
-        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        with path.open("w", encoding="utf-8") as handle:  # streamed: it can be tens of MB
+            json.dump(document, handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+        if self._strict and self._render_failures:
+            failures = "\n".join(f"  {failure}" for failure in self._render_failures)
+            raise PluginError(f"aicraft: items could not be shown:\n{failures}")
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
         """Rebuild when a record changes (an editor's edit or approval)."""
@@ -376,7 +442,9 @@ class AicraftPlugin(BasePlugin):
 
 def _with_listing_banner(output: str) -> str:
     """Put a banner under the title of a page that shows other pages' AI items in excerpts."""
-    count = len(set(re.findall(r'data-aicraft-key="([0-9a-f]{64})"', output)))
+    count = len(set(_ITEM_TAG.findall(output)))
+    if not count:
+        return output
     banner = disclosure.listing_banner_html(count, LEDGER_SCHEME)
     first = min(
         (

@@ -393,16 +393,6 @@ def test_a_broken_record_is_reported_by_name_and_nothing_else_is_lost(
     assert not (site.root / "PWNED").exists() and not Path("PWNED").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "aicraft/plugin.py _format lets unexpected exceptions escape, and pymdownx.superfences "
-        "swallows any exception of a formatter (process_nested_block: except Exception: "
-        "self.clear()): the item silently becomes a plain code block showing its directive, "
-        "nothing is logged, and the banner still counts it (a record whose params.size is "
-        "'axb' does this today: int('a') in _format)"
-    ),
-)
 def test_an_item_that_fails_to_render_is_reported_not_dropped(
     site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -459,15 +459,6 @@ def test_no_page_carries_more_executable_markup_than_the_theme(
 
 
 @pytest.mark.parametrize("src", LISTINGS)
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "aicraft/plugin.py _with_listing_banner counts re.findall('data-aicraft-key=\"...\"') "
-        "over the whole page, so a model answer whose *text* reads "
-        'data-aicraft-key="<64 hex digits>" (quotes are not escaped in text) inflates the '
-        "count of the blog index's banner"
-    ),
-)
 def test_the_listing_banner_counts_only_real_items(hostile: HostileSite, src: str) -> None:
     root = hostile.page(src)
     banner = [e for e in root.iter() if "aicraft-banner--listing" in _classes(e)]
@@ -476,27 +467,12 @@ def test_the_listing_banner_counts_only_real_items(hostile: HostileSite, src: st
 
 
 # -- human input: presentation options and prompts ----------------------------------------------
-PLACEHOLDER_REWRITE = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "aicraft/plugin.py on_post_page rewrites _ASSET_URL (aicraft-asset:///...) and "
-        "_LEDGER_URL (aicraft-ledger:///...) anywhere in the built page, so a prompt, label, "
-        "alt text, caption (or model text) that contains them is shown altered"
-    ),
-)
-PLACEHOLDER_IDS = {"asset-scheme", "ledger-scheme"}
-
-
 def _params(values: list[Any]) -> list[Any]:
+    """Parameters named by their payload's id."""
     out = []
     for value in values:
         payload = value[0] if isinstance(value, tuple) else value
-        marks = [PLACEHOLDER_REWRITE] if payload.id in PLACEHOLDER_IDS else []
-        out.append(
-            pytest.param(
-                *(value if isinstance(value, tuple) else (value,)), marks=marks, id=payload.id
-            )
-        )
+        out.append(pytest.param(*(value if isinstance(value, tuple) else (value,)), id=payload.id))
     return out
 
 
