@@ -490,6 +490,9 @@ def _count_words(text: str) -> int:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "FakeOpenAI/1.0"
+    # Headers and body go out in two writes: with Nagle's algorithm on, the body waits for the
+    # client's delayed ACK (40 ms on Linux), a stall no real API server has.
+    disable_nagle_algorithm = True
 
     def __init__(self, fake: FakeOpenAI, *args: Any, **kwargs: Any) -> None:
         self.fake = fake
