@@ -1484,13 +1484,33 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def _csv_cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet shows as text, never evaluates.
+
+    Prompts, labels and model ids are untrusted: one reading ``=HYPERLINK(...)`` would be run by
+    Excel or LibreOffice. Such text gets a leading ``'`` (OWASP's advice), numbers stay numbers.
+    """
+    cell = _cell(value)
+    if cell.startswith(_FORMULA_START) and not isinstance(value, (int, float)):
+        return "'" + cell
+    return cell
+
+
 def ledger_csv(entries: Iterable[Mapping[str, Any]]) -> str:
-    """The ledger as CSV: a header row (:data:`CSV_COLUMNS`), then one row per item."""
+    """The ledger as CSV: a header row (:data:`CSV_COLUMNS`), then one row per item.
+
+    Text that a spreadsheet would run as a formula is prefixed with ``'`` (see
+    :func:`_csv_cell`); the JSON ledger keeps every value exactly.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for entry in entries:
-        writer.writerow([_cell(entry.get(column)) for column in CSV_COLUMNS])
+        writer.writerow([_csv_cell(entry.get(column)) for column in CSV_COLUMNS])
     return buffer.getvalue()
 
 

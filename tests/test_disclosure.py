@@ -481,6 +481,26 @@ def test_csv_has_a_header_and_one_row_per_item() -> None:
     assert table[0].startswith("ID") and len(table) == 1 + len(items)
 
 
+def test_csv_cells_never_run_as_spreadsheet_formulas() -> None:
+    items, _ = _site()
+    entry = dict(ledger_entry(items[0]))
+    entry.update(
+        label='=HYPERLINK("https://evil.example","click")',
+        prompt="@SUM(A1:A9)",
+        caption="-2+3",
+        alt="+cmd|' /C calc'!A0",
+        model="gpt-4o",
+    )
+    cells = list(csv.reader(io.StringIO(ledger_csv([entry]))))[1]
+    row = dict(zip(CSV_COLUMNS, cells, strict=True))
+    assert row["label"] == '\'=HYPERLINK("https://evil.example","click")'
+    assert row["prompt"] == "'@SUM(A1:A9)"
+    assert row["caption"] == "'-2+3"
+    assert row["alt"] == "'+cmd|' /C calc'!A0"
+    assert row["model"] == "gpt-4o", "ordinary text is left as it is"
+    assert row["edit_share"] == str(entry["edit_share"]), "numbers stay numbers"
+
+
 class _Rows(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
