@@ -57,6 +57,7 @@ _START_TAG = re.compile(r"<[a-zA-Z][^<>]*>")
 _URL_ATTRIBUTE = re.compile(r'(\s(?:src|srcset|href)=")([^"<>]*)"')
 # The start tag of an item aicraft rendered (never text: that cannot contain ``<``).
 _ITEM_TAG = re.compile(r'<(?:div|figure)\s[^<>]*?\bdata-aicraft-key="([0-9a-f]{64})"')
+_ITEM_ID = re.compile(r'(<(?:div|figure)\s[^<>]*?\bid=")(ai-[0-9a-f]{16})"')
 
 
 class AicraftPlugin(BasePlugin):
@@ -388,7 +389,7 @@ class AicraftPlugin(BasePlugin):
             output = _with_listing_banner(output)
         if ASSET_SCHEME in output or LEDGER_SCHEME in output:
             output = self._resolve_placeholders(output, page.url)
-        return output
+        return _unique_item_ids(output)
 
     def _resolve_placeholders(self, output: str, here: str) -> str:
         """Make ``aicraft-asset:`` and ``aicraft-ledger:`` URLs relative to the page ``here``.
@@ -438,6 +439,23 @@ class AicraftPlugin(BasePlugin):
             store.mkdir(parents=True, exist_ok=True)
             server.watch(str(store))
         return server
+
+
+def _unique_item_ids(output: str) -> str:
+    """Number the second and later copies of one item on a page: ``ai-<key16>-2``, ...
+
+    The first keeps the id that the ledger and JSON-LD link to.
+    """
+    ids = _ITEM_ID.findall(output)
+    if len(ids) == len(set(ids)):
+        return output
+    seen: dict[str, int] = {}
+
+    def number(match: re.Match[str]) -> str:
+        n = seen[match.group(2)] = seen.get(match.group(2), 0) + 1
+        return match.group(0) if n == 1 else f'{match.group(1)}{match.group(2)}-{n}"'
+
+    return _ITEM_ID.sub(number, output)
 
 
 def _with_listing_banner(output: str) -> str:

@@ -214,3 +214,38 @@ def test_hostile_record_body_is_sanitised_in_the_built_page(site_factory) -> Non
     item = item[: item.index("</div></div>")]
     assert "<script" not in item and "onerror" not in item and "<img" not in item
     assert "AI-assisted text, human-edited" in item
+
+
+SUMMARY = """
+```ai-text context="page"
+Summarise this page in one sentence.
+```
+"""
+
+
+def test_a_context_page_directive_copied_to_two_pages_shows_each_pages_own_item(
+    site_factory,
+) -> None:
+    # The same fence text stands for two items (each page is its own context): the
+    # formatter's memo must not hand one page's item to the other.
+    pages = {
+        "a.md": f"# Apples\n\n{PROSE}\n\nApples grow in the north orchard.\n{SUMMARY}",
+        "b.md": f"# Pears\n\n{PROSE}\n\nPears ripen late by the south wall.\n{SUMMARY}",
+    }
+    config = site_factory(pages)
+    site = build_site(config)
+    a = keys_in((site / "a" / "index.html").read_text())
+    b = keys_in((site / "b" / "index.html").read_text())
+    assert len(a) == len(b) == 1 and a != b
+    _, scanned = _engine(config)
+    assert {*a, *b} == scanned
+
+
+def test_the_same_directive_twice_on_a_page_gets_unique_element_ids(site_factory) -> None:
+    fence = '```ai-text label="Twice"\nWrite one line about rain.\n```\n'
+    config = site_factory({"index.md": f"# Rain\n\n{PROSE}\n\n{fence}\n{PROSE}\n\n{fence}"})
+    html = (build_site(config) / "index.html").read_text()
+    keys = keys_in(html)
+    assert len(keys) == 2 and keys[0] == keys[1], "both copies are shown"
+    ids = re.findall(r'<div [^>]*\bid="(ai-[0-9a-f]{16}[^"]*)"', html)
+    assert ids == [f"ai-{keys[0][:16]}", f"ai-{keys[0][:16]}-2"]
