@@ -25,6 +25,7 @@ from aicraft.errors import (
 )
 from aicraft.policy import Subject
 from aicraft.providers.base import (
+    ASSUMED_MAX_OUTPUT_TOKENS,
     ImageRequest,
     Provider,
     ProviderContext,
@@ -378,7 +379,7 @@ class Engine:
                 nonlocal reserved
                 estimate = (self.estimate(item) or 0.0) if budget is not None else 0.0
                 try:
-                    record, images = self._generate_one(item)
+                    record, images = self._generate_one(item, bounded=budget is not None)
                     self.store.put(record, images)
                     return float(record.usage.get("cost_usd") or 0.0)
                 finally:
@@ -437,10 +438,18 @@ class Engine:
             return 0.0 if not provider.trained else None
         return estimator(self.request(item))
 
-    def request(self, item: Item) -> TextRequest | ImageRequest:
-        """The provider request of an item."""
+    def request(self, item: Item, bounded: bool = False) -> TextRequest | ImageRequest:
+        """The provider request of an item.
+
+        ``bounded`` (a budget is set): a text request without ``max_tokens`` asks for at most
+        :data:`ASSUMED_MAX_OUTPUT_TOKENS`, the output its cost estimate assumed, so the
+        estimate is an upper bound of what the call can cost.
+        """
         spec = item.spec
         if spec.kind == "text":
+            max_tokens = spec.max_tokens
+            if max_tokens is None and bounded:
+                max_tokens = ASSUMED_MAX_OUTPUT_TOKENS
             return TextRequest(
                 key=item.key,
                 prompt=item.prompt,
@@ -448,7 +457,7 @@ class Engine:
                 model=item.model,
                 temperature=spec.temperature,
                 seed=spec.seed,
-                max_tokens=spec.max_tokens,
+                max_tokens=max_tokens,
                 candidates=spec.candidates,
                 context=item.context,
             )
@@ -462,10 +471,11 @@ class Engine:
             candidates=spec.candidates,
         )
 
-    def _generate_one(self, item: Item) -> tuple[Record, dict[str, bytes]]:
+    def _generate_one(self, item: Item, bounded: bool = False) -> tuple[Record, dict[str, bytes]]:
         provider = self.provider(item.provider)
         spec = item.spec
-        request = self.request(item)
+        # Only priced calls need the bound (and the offline chain's length must not change).
+        request = self.request(item, bounded and hasattr(provider, "estimate_cost"))
         images: dict[str, bytes] = {}
         if isinstance(request, TextRequest):
             text_result = provider.generate_text(request)

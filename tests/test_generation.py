@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from aicraft.cli import main
+from aicraft.providers.base import ASSUMED_MAX_OUTPUT_TOKENS
 from aicraft.records import Record
 from tests.openai_server import Behavior, FakeOpenAI, RecordedRequest
 from tests.sites import PROSE, build_site
@@ -239,3 +240,25 @@ def test_a_killed_run_keeps_finished_records_and_the_next_run_completes(
     assert not list(store.glob(".*.tmp"))
     for name, data in finished.items():  # and nothing finished was redone
         assert (store / name).read_bytes() == data
+
+
+def test_under_a_budget_a_text_call_asks_for_no_more_than_its_estimate_assumed(
+    site_factory, server, key_env
+) -> None:
+    # The estimate counts ASSUMED_MAX_OUTPUT_TOKENS of output for a directive without
+    # max_tokens; the call must then be capped there, or the budget would not be a bound.
+    config = _site(site_factory, server, pages=1)
+    code, output = _generate(config, "--budget", "100")
+    assert code == 0, output
+    sent = [r.body for r in server.api_requests("/v1/chat/completions")]
+    assert sent and all(
+        (body.get("max_completion_tokens") or body.get("max_tokens")) == ASSUMED_MAX_OUTPUT_TOKENS
+        for body in sent
+    )
+    # Without a budget nothing is capped that the author did not cap.
+    config = _site(site_factory, server, pages=1, store="unbudgeted")
+    server.reset()
+    code, output = _generate(config)
+    assert code == 0, output
+    sent = [r.body for r in server.api_requests("/v1/chat/completions")]
+    assert sent and not any("max_completion_tokens" in b or "max_tokens" in b for b in sent)

@@ -15,6 +15,10 @@ from aicraft.errors import ConfigError
 
 ENTRY_POINT_GROUP = "aicraft.providers"
 
+#: Output tokens a cost estimate assumes for a text request without ``max_tokens``. Under a
+#: budget the engine sends this as the request's ``max_tokens``, so the estimate is a bound.
+ASSUMED_MAX_OUTPUT_TOKENS = 4096
+
 _BUILTIN: dict[str, str] = {
     "offline": "aicraft.providers.offline:OfflineProvider",
     "openai": "aicraft.providers.openai:OpenAIProvider",
