@@ -3,7 +3,6 @@
 Run from the repository root (``build_overhead.py --breakdown`` runs it for you)::
 
     python benchmarks/breakdown.py path/to/mkdocs.yml path/to/site [--json out.json]
-    python benchmarks/breakdown.py path/to/mkdocs.yml path/to/site --what-if all
 
 It wraps, in this process only (the package is not changed), every MkDocs event handler of
 ``AicraftPlugin``, its superfences formatter and a few engine functions with a
@@ -12,9 +11,8 @@ each, the number of calls and the seconds spent inside (nested entries are inclu
 callers: ``Store._read`` runs inside ``on_files``). The total of the hooks is what aicraft
 costs directly; whatever remains of the difference with a build without the plugin is
 indirect (MkDocs, Material and the search index working on longer pages, more files).
-``--what-if FIXES`` applies ``what_if.py``'s proposed fixes first. It also prints the resident
-set size (and its peak so far) after each hook that runs once per build, to show when the
-memory is taken.
+It also prints the resident set size (and its peak so far) after each hook that runs once per
+build, to show when the memory is taken.
 """
 
 from __future__ import annotations
@@ -137,12 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("config", type=Path)
     parser.add_argument("site", type=Path)
     parser.add_argument("--json", type=Path, help="also write the timings as JSON here")
-    parser.add_argument("--what-if", help="apply these proposed fixes first (what_if.py)")
     args = parser.parse_args(argv)
-    if args.what_if:
-        import what_if
-
-        what_if.apply(args.what_if)
     result = run(args.config.resolve(), args.site.resolve())
     print(
         f"build {result['build_s']:.2f} s (CPU {result['build_cpu_s']:.2f} s); in aicraft's "

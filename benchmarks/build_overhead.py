@@ -5,7 +5,6 @@ Run from the repository root (the venv's python, with aicraft installed)::
     python benchmarks/build_overhead.py                      # N = 100, 500, 2000; 3 runs each
     python benchmarks/build_overhead.py --sizes 100,500 --runs 3
     python benchmarks/build_overhead.py --breakdown          # also time aicraft's hooks per N
-    python benchmarks/build_overhead.py --what-if all        # also with the proposed fixes
     python benchmarks/build_overhead.py --profile /tmp/prof  # also a cProfile of one build per N
 
 For each N it writes a synthetic Material blog of N posts (``common.write_blog``: a few
@@ -28,9 +27,6 @@ peak RSS of the child from ``os.wait4``. The ratio is median(plugin) / median(pl
 The ratio is given for CPU time (user + system of the build process) too: it is the steadier
 figure when other processes share the cores. ``--breakdown`` adds one more plugin build per N
 run by ``breakdown.py``, which times each of aicraft's hooks and hot functions in-process.
-``--what-if FIXES`` adds a third configuration, interleaved with the others: the plugin build
-run through ``what_if.py`` with the proposed fixes applied in-process (see that script; the
-package is not changed), to measure what they would bring.
 
 Target (issue 7): ratio <= 1.10 at every N, and time growing linearly in N.
 """
@@ -67,9 +63,6 @@ class SizeResult:
     plugin_rss_mib: float
 
     breakdown: dict[str, Any] | None = None
-    fixed_s: float | None = None
-    fixed_cpu_s: float | None = None
-    fixed_runs: list[float] | None = None
 
     @property
     def ratio(self) -> float:
@@ -91,7 +84,7 @@ def prepare(root: Path, posts: int) -> float:
     return run.wall
 
 
-def measure(root: Path, posts: int, runs: int, what_if: str | None = None) -> SizeResult:
+def measure(root: Path, posts: int, runs: int) -> SizeResult:
     """Time the builds of one prepared blog."""
     generate_s = prepare(root, posts)
     plugin_cfg, plain_cfg = root / "mkdocs.yml", root / "plain.yml"
@@ -101,20 +94,11 @@ def measure(root: Path, posts: int, runs: int, what_if: str | None = None) -> Si
     common.checked(common.mkdocs_build(plain_cfg, site), "warm-up build")
     plain: list[common.Run] = []
     plugin: list[common.Run] = []
-    fixed: list[common.Run] = []
-    if what_if:
-        common.checked(common.mkdocs_build(plugin_cfg, site, what_if=what_if), "what-if build")
     for _ in range(runs):
         plain.append(common.checked(common.mkdocs_build(plain_cfg, site), "plain build"))
         plugin.append(common.checked(common.mkdocs_build(plugin_cfg, site), "plugin build"))
-        if what_if:
-            run = common.mkdocs_build(plugin_cfg, site, what_if=what_if)
-            fixed.append(common.checked(run, "what-if build"))
     shutil.rmtree(site, ignore_errors=True)
     return SizeResult(
-        fixed_s=common.median([r.wall for r in fixed]) if fixed else None,
-        fixed_cpu_s=common.median([r.cpu for r in fixed]) if fixed else None,
-        fixed_runs=[r.wall for r in fixed] if fixed else None,
         posts=posts,
         directives=posts * common.DIRECTIVES_PER_POST,
         generate_s=generate_s,
@@ -169,7 +153,7 @@ def profile(root: Path, out: Path, posts: int) -> None:
     print(f"#   profile of N={posts}: {stats} (top functions in {text})")
 
 
-def report(results: list[SizeResult], runs: int, what_if: str | None = None) -> None:
+def report(results: list[SizeResult], runs: int) -> None:
     """Print the table and the verdict."""
     print()
     print(
@@ -210,14 +194,6 @@ def report(results: list[SizeResult], runs: int, what_if: str | None = None) -> 
                     )[:6]
                 )
             )
-    for r in results:
-        if r.fixed_s is not None and r.fixed_cpu_s is not None and r.fixed_runs:
-            print(
-                f"  N={r.posts} with the proposed fixes ({what_if}, simulated by what_if.py): "
-                f"{r.fixed_s:.2f} s (spread {common.spread(r.fixed_runs)}), ratio "
-                f"{r.fixed_s / r.plain_s:.2f}; CPU {r.fixed_cpu_s:.2f} s, ratio "
-                f"{r.fixed_cpu_s / r.plain_cpu_s:.2f}"
-            )
     worst = max(r.ratio for r in results)
     worst_cpu = max(r.cpu_ratio for r in results)
     verdict = "met" if worst <= 1.10 else f"MISSED by {100 * (worst - 1.10):.0f} points"
@@ -250,7 +226,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100,500,2000", help="post counts (comma-separated)")
     parser.add_argument("--runs", type=int, default=3, help="measured builds per configuration")
     parser.add_argument("--breakdown", action="store_true", help="time aicraft's hooks per N")
-    parser.add_argument("--what-if", help="also build with these proposed fixes (what_if.py)")
     parser.add_argument("--workdir", type=Path, help="keep the sites here (default: a temp dir)")
     parser.add_argument("--profile", type=Path, help="write a cProfile of one build per N here")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
@@ -262,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         for posts in common.parse_sizes(args.sizes):
             root = base / f"blog-{posts}"
             shutil.rmtree(root, ignore_errors=True)
-            result = measure(root, posts, args.runs, args.what_if)
+            result = measure(root, posts, args.runs)
             if args.breakdown:
                 result.breakdown = breakdown(root)
             results.append(result)
@@ -276,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if temporary:
             shutil.rmtree(base, ignore_errors=True)
-    report(results, args.runs, args.what_if)
+    report(results, args.runs)
     if args.json:
         data = [dict(asdict(r), ratio=r.ratio, cpu_ratio=r.cpu_ratio) for r in results]
         args.json.write_text(json.dumps({"machine": common.machine(), "results": data}, indent=2))

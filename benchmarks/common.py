@@ -179,34 +179,24 @@ def checked(run: Run, what: str) -> Run:
     return run
 
 
-def program(name: str, what_if: str | None = None) -> list[str]:
-    """How to start ``mkdocs`` or ``aicraft``: ``python -m NAME``, or through ``what_if.py``
-    with the proposed fixes ``what_if`` applied (see that script)."""
-    if what_if:
-        return [PYTHON, str(Path(__file__).with_name("what_if.py")), what_if, name]
+def program(name: str) -> list[str]:
+    """How to start ``mkdocs`` or ``aicraft``: ``python -m NAME``."""
     return [PYTHON, "-m", name]
 
 
-def mkdocs_build(
-    config: Path,
-    site_dir: Path,
-    env: Mapping[str, str] | None = None,
-    what_if: str | None = None,
-) -> Run:
+def mkdocs_build(config: Path, site_dir: Path, env: Mapping[str, str] | None = None) -> Run:
     """``mkdocs build -q -f CONFIG -d SITE_DIR`` in a fresh process, into an empty folder."""
     shutil.rmtree(site_dir, ignore_errors=True)
     return run_timed(
-        [*program("mkdocs", what_if), "build", "-q", "-f", str(config), "-d", str(site_dir)],
+        [*program("mkdocs"), "build", "-q", "-f", str(config), "-d", str(site_dir)],
         cwd=config.parent,
         env=env or clean_env(),
     )
 
 
-def aicraft(
-    *args: str, cwd: Path, env: Mapping[str, str] | None = None, what_if: str | None = None
-) -> Run:
+def aicraft(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> Run:
     """``aicraft ARGS`` (``python -m aicraft``) in a fresh process."""
-    return run_timed([*program("aicraft", what_if), *args], cwd=cwd, env=env or clean_env())
+    return run_timed([*program("aicraft"), *args], cwd=cwd, env=env or clean_env())
 
 
 def median(values: Sequence[float]) -> float:

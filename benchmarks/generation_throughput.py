@@ -23,11 +23,11 @@ Efficiency = ideal / wall, where ideal = latency x calls / C (200 x 0.2 s / C). 
 also reports the highest number of requests in flight at once, and the run checks that
 exactly ``--calls`` API calls were made and ``--calls`` records written.
 
-``--nodelay`` sets ``TCP_NODELAY`` on the test server's sockets: as shipped, the server writes
-each answer's headers and body in two ``send`` calls, and Nagle's algorithm holds the body
-until the client's delayed ACK (about 40 ms), a delay a real API does not add; the per-call
-overhead at C = 1 shows it. ``--what-if FIXES`` runs ``aicraft`` through ``what_if.py`` with
-the proposed fixes applied (see that script).
+The script prints the test server's handler's ``disable_nagle_algorithm`` (``TCP_NODELAY`` on
+its sockets) among the server facts. The server writes each answer's headers and body in two
+``send`` calls; with Nagle's algorithm on, the body would wait for the client's delayed ACK
+(about 40 ms per call, a delay a real API does not add), which the per-call overhead at C = 1
+would show.
 
 Target (issue 7): >= 85 % of ideal at C = 16.
 """
@@ -118,9 +118,7 @@ def write_site(root: Path, base_url: str, concurrency: int, calls: int, pages: i
     return path
 
 
-def one_run(
-    server: FakeOpenAI, root: Path, calls: int, what_if: str | None = None
-) -> tuple[float, float, int, float]:
+def one_run(server: FakeOpenAI, root: Path, calls: int) -> tuple[float, float, int, float]:
     """One ``aicraft generate`` on an empty store.
 
     Returns the command's wall time, the generation phase's, the most requests in flight at
@@ -131,9 +129,7 @@ def one_run(
     server.reset()
     env = common.clean_env(OPENAI_API_KEY="sk-benchmark-dummy-key")
     run = common.checked(
-        common.aicraft(
-            "generate", "-f", str(root / "mkdocs.yml"), cwd=root, env=env, what_if=what_if
-        ),
+        common.aicraft("generate", "-f", str(root / "mkdocs.yml"), cwd=root, env=env),
         "generate",
     )
     requests = server.api_requests()
@@ -168,23 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per concurrency (median)")
     parser.add_argument("--workdir", type=Path, help="keep the site here (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
-    parser.add_argument(
-        "--nodelay",
-        action="store_true",
-        help="set TCP_NODELAY on the test server's sockets (removes its ~40 ms Nagle stall)",
-    )
-    parser.add_argument("--what-if", help="run aicraft with these proposed fixes (what_if.py)")
     args = parser.parse_args(argv)
     common.print_machine()
-    if args.what_if:
-        print(f"# aicraft runs through what_if.py with the proposed fixes: {args.what_if}")
-    handler = openai_server._Handler
-    if args.nodelay:
-        handler.disable_nagle_algorithm = True
-    nodelay = getattr(handler, "disable_nagle_algorithm", False)
+    nodelay = getattr(openai_server._Handler, "disable_nagle_algorithm", False)
     print(
         f"# server: tests/openai_server.py FakeOpenAI(latency={LATENCY}) in this process; "
-        f"TCP_NODELAY {'on' if nodelay else 'off'}"
+        f"_Handler.disable_nagle_algorithm = {nodelay} "
+        f"(TCP_NODELAY {'on' if nodelay else 'off'})"
     )
     base, temporary = common.workdir(args.workdir, "aicraft-bench-gen-")
     results: list[Result] = []
@@ -193,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             fixed = None
             for level in common.parse_sizes(args.concurrency):
                 write_site(base, server.base_url, level, args.calls, args.pages)
-                runs = [one_run(server, base, args.calls, args.what_if) for _ in range(args.runs)]
+                runs = [one_run(server, base, args.calls) for _ in range(args.runs)]
                 if fixed is None:
                     fixed = fixed_cost(server, base)
                 result = Result(
@@ -265,7 +251,13 @@ def main(argv: list[str] | None = None) -> int:
         ]
         args.json.write_text(
             json.dumps(
-                {"machine": common.machine(), "fixed_cost_s": fixed, "results": data}, indent=2
+                {
+                    "machine": common.machine(),
+                    "server": {"latency_s": LATENCY, "disable_nagle_algorithm": nodelay},
+                    "fixed_cost_s": fixed,
+                    "results": data,
+                },
+                indent=2,
             )
         )
     return 0

@@ -19,8 +19,6 @@ dummy ``OPENAI_API_KEY`` and no ``CI``:
    (the same command and process setup, without the plugin); medians of wall time and
    CPU time, and their ratio. Zero calls are required of every one of them.
 
-``--what-if FIXES`` adds no-op builds run through ``what_if.py`` with the proposed fixes.
-
 Target (issue 7): zero provider calls, and the no-op rebuild within the build-overhead ratio
 (<= 1.10 of the build without the plugin).
 """
@@ -41,13 +39,11 @@ from tests.openai_server import FakeOpenAI
 KEY = "sk-benchmark-dummy-key"
 
 
-def build(config: Path, site: Path, what_if: str | None = None) -> common.Run:
+def build(config: Path, site: Path) -> common.Run:
     """``aicraft build -f CONFIG -d SITE`` in a fresh process, into an emptied folder."""
     shutil.rmtree(site, ignore_errors=True)
     env = common.clean_env(OPENAI_API_KEY=KEY)
-    run = common.aicraft(
-        "build", "-f", str(config), "-d", str(site), cwd=config.parent, env=env, what_if=what_if
-    )
+    run = common.aicraft("build", "-f", str(config), "-d", str(site), cwd=config.parent, env=env)
     return common.checked(run, f"aicraft build -f {config.name}")
 
 
@@ -58,7 +54,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="measured no-op rebuilds")
     parser.add_argument("--workdir", type=Path, help="keep the site here (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
-    parser.add_argument("--what-if", help="also time no-op builds with these proposed fixes")
     args = parser.parse_args(argv)
     common.print_machine()
     root, temporary = common.workdir(args.workdir, "aicraft-bench-noop-")
@@ -94,14 +89,11 @@ def main(argv: list[str] | None = None) -> int:
             build(plain, site)  # warm-up of the baseline
             noop: list[common.Run] = []
             baseline: list[common.Run] = []
-            fixed: list[common.Run] = []
             calls_during_runs = 0
             for _ in range(args.runs):
                 server.reset()
                 baseline.append(build(plain, site))
                 noop.append(build(config, site))
-                if args.what_if:
-                    fixed.append(build(config, site, args.what_if))
                 calls_during_runs += len(server.api_requests())
     finally:
         if temporary:
@@ -129,14 +121,6 @@ def main(argv: list[str] | None = None) -> int:
         f"| `aicraft build -f plain.yml` x{args.runs} | 0 | {plain_s:.2f} | {plain_cpu:.2f} "
         "| 1.00 |"
     )
-    if fixed:
-        fixed_s = common.median([r.wall for r in fixed])
-        fixed_cpu = common.median([r.cpu for r in fixed])
-        print(
-            f"| no-op, proposed fixes `{args.what_if}` (what_if.py) x{args.runs} | 0 | "
-            f"{fixed_s:.2f} | {fixed_cpu:.2f} | {fixed_s / plain_s:.2f} / "
-            f"{fixed_cpu / plain_cpu:.2f} |"
-        )
     print()
     walls = common.spread([r.wall for r in noop]), common.spread([r.wall for r in baseline])
     print(

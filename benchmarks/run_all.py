@@ -11,16 +11,14 @@ is shown as it comes and saved with its JSON figures under ``--out`` (default
 ``benchmarks/results/``) as ``<name>.txt`` and ``<name>.json``. The full plan, in order (these
 are the commands behind the figures in ``benchmarks/README.md``):
 
-- ``build_overhead``: build_overhead.py ``--sizes 100,500,2000 --breakdown --what-if all``
+- ``build_overhead``: build_overhead.py ``--sizes 100,500,2000 --breakdown``
 - ``generation_throughput``: generation_throughput.py (defaults: C = 1, 4, 8, 16; 3 runs)
-- ``generation_nodelay``: generation_throughput.py ``--nodelay``
-- ``generation_nodelay_fixed``: generation_throughput.py
-  ``--nodelay --what-if yaml --concurrency 1,16``
-- ``noop_rebuild``: noop_rebuild.py ``--what-if all`` (100 posts, 5 runs)
+- ``noop_rebuild``: noop_rebuild.py (defaults: 100 posts, 5 runs)
 - ``peak_memory``: peak_memory.py ``--trace`` (2000 posts, 2 runs)
 - ``images``: images.py (defaults: 100 images, 3 runs)
 
-``--quick`` runs each script once with small sizes (a smoke test of a few minutes).
+``--quick`` runs each script once with small sizes (a smoke test of a few minutes; its
+``build_overhead`` also runs ``breakdown.py``).
 """
 
 from __future__ import annotations
@@ -34,24 +32,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 FULL: list[tuple[str, str, list[str]]] = [
-    (
-        "build_overhead",
-        "build_overhead",
-        ["--sizes", "100,500,2000", "--breakdown", "--what-if", "all"],
-    ),
+    ("build_overhead", "build_overhead", ["--sizes", "100,500,2000", "--breakdown"]),
     ("generation_throughput", "generation_throughput", []),
-    ("generation_nodelay", "generation_throughput", ["--nodelay"]),
-    (
-        "generation_nodelay_fixed",
-        "generation_throughput",
-        ["--nodelay", "--what-if", "yaml", "--concurrency", "1,16"],
-    ),
-    ("noop_rebuild", "noop_rebuild", ["--what-if", "all"]),
+    ("noop_rebuild", "noop_rebuild", []),
     ("peak_memory", "peak_memory", ["--trace"]),
     ("images", "images", []),
 ]
 QUICK: list[tuple[str, str, list[str]]] = [
-    ("build_overhead", "build_overhead", ["--sizes", "50,200", "--runs", "2"]),
+    ("build_overhead", "build_overhead", ["--sizes", "50,200", "--runs", "2", "--breakdown"]),
     ("generation_throughput", "generation_throughput", ["--concurrency", "4,16", "--runs", "1"]),
     ("noop_rebuild", "noop_rebuild", ["--posts", "50", "--runs", "2"]),
     ("peak_memory", "peak_memory", ["--posts", "200", "--runs", "1"]),
