@@ -348,8 +348,13 @@ def _reviewer(by: str | None) -> str:
 
 
 def _review_rows(engine: Engine, site: SiteScan) -> list[dict[str, Any]]:
-    """One row per directive with a record: id, page:line, kind, review state, reviewer."""
-    from aicraft.review import content_sha256, state
+    """One row per directive with a record: id, page:line, kind, review state, reviewer.
+
+    A record that cannot be read is reported as a warning naming its file (on stderr) and
+    left out, so that one broken record never hides the others; so is an approval that binds
+    to no content (it counts as pending).
+    """
+    from aicraft.review import content_sha256, state, unbound_approval
 
     rows = []
     seen: set[str] = set()
@@ -359,10 +364,18 @@ def _review_rows(engine: Engine, site: SiteScan) -> list[dict[str, Any]]:
         seen.add(item.key)
         try:
             record = engine.record(item.key)
-        except StoreError as exc:
-            raise click.ClickException(str(exc)) from None
-        if record is None:
+            if record is None:
+                continue
+            current = state(record, content_sha256(record, engine.store))
+        except (StoreError, OSError) as exc:
+            _review_warning(f"{item.location}: {exc}")
             continue
+        if unbound_approval(record):
+            _review_warning(
+                f"{engine.store.record_path(record.key)}: its review says approved but names no "
+                "sha256 of what was approved, so it binds to no content and counts as pending; "
+                f"approve it with `aicraft review approve {record.short}`"
+            )
         rows.append(
             {
                 "id": record.short,
@@ -370,7 +383,7 @@ def _review_rows(engine: Engine, site: SiteScan) -> list[dict[str, Any]]:
                 "line": item.line,
                 "kind": record.kind,
                 "model": record.model,
-                "state": state(record, content_sha256(record, engine.store)),
+                "state": current,
                 "by": record.review.get("by"),
                 "at": record.review.get("at"),
                 "label": item.spec.label or item.prompt.splitlines()[0][:60],
@@ -378,6 +391,11 @@ def _review_rows(engine: Engine, site: SiteScan) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _review_warning(message: str) -> None:
+    """A problem found while listing items for review, on stderr (JSON output stays valid)."""
+    click.echo(f"warning: {message}", err=True)
 
 
 @main.group()

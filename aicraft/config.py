@@ -67,7 +67,24 @@ class Settings:
             if value is None:
                 continue
             values[name] = _check(name, value)
-        return cls(**values, base_dir=str(base_dir))
+        settings = cls(**values, base_dir=str(base_dir))
+        settings._check_store_is_inside()
+        return settings
+
+    def _check_store_is_inside(self) -> None:
+        """Refuse a store outside the site's folder (``../x``, an absolute path, a link out).
+
+        aicraft creates, locks and writes the store, and deletes stale ``.*.tmp`` files in it:
+        a setting that a pull request can change must not point it at another folder.
+        """
+        base = Path(self.base_dir).resolve()
+        store = self.store_path
+        if base not in store.parents:
+            raise ConfigError(
+                f"aicraft setting 'store' ({self.store!r}) resolves to {store}, which is not a "
+                f"folder inside the site's folder {base}; set `store:` under `plugins: - aicraft:` "
+                "in mkdocs.yml to a folder inside the site, such as 'generations' (the default)"
+            )
 
     def as_mapping(self) -> dict[str, Any]:
         """The settings as a plain dict (what providers receive)."""

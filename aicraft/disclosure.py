@@ -168,16 +168,23 @@ def review_state(record: Record, content_sha256: str | None = None) -> tuple[str
     An approval stores the sha256 of what was approved: the text as published, or the picked
     image file's bytes. For text the sha256 is computed here; for an image pass the file's
     ``content_sha256`` to check it (without it, the approval is taken as recorded, since this
-    module reads no files).
+    module reads no files). An approval without a sha256 binds to no content and is no
+    approval: the item is ``pending``.
     """
     review = record.review or {}
     status = review.get("status") or "pending"
     if status == "approved":
+        approved = review.get("sha256")
+        if not (
+            isinstance(approved, str)
+            and len(approved) == 64
+            and all(c in "0123456789abcdef" for c in approved)
+        ):
+            return "pending", "not yet reviewed"
         published = content_sha256
         if published is None and record.kind == "text":
             published = sha256_text(record.body)
-        approved = review.get("sha256")
-        if approved and published is not None and approved != published:
+        if published is not None and approved != published:
             return "changed", "changed since approval, not yet re-reviewed"
         who = review.get("by") or "an editor"
         when = _iso(review.get("at"))[:10]

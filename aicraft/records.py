@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, NoReturn
 
 import yaml
 
@@ -21,7 +23,15 @@ FORMAT = 1
 #: libyaml's safe loader when PyYAML was built with it (about 9x faster), else the Python one.
 SAFE_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 KEY_VERSION = 1
-_KEY = re.compile(r"^[0-9a-f]{64}$")
+_KEY = re.compile(r"[0-9a-f]{64}")
+#: The review statuses a record can hold ("changed" is derived, never stored).
+REVIEW_STATUSES = ("pending", "approved", "rejected")
+_SIZE = re.compile(r"[1-9][0-9]{0,4}x[1-9][0-9]{0,4}")
+#: How to mend a record file that cannot be read; every StoreError of a record ends with it.
+FIX = (
+    "Fix: correct it by hand or restore the file from version control (deleting it makes "
+    "`aicraft generate` regenerate the item, and loses its review)"
+)
 
 
 def canonical_json(value: Any) -> str:
@@ -41,9 +51,14 @@ def compute_key(material: dict[str, Any]) -> str:
     return sha256_text(canonical_json({"v": KEY_VERSION, **material}))
 
 
-def is_key(value: str) -> bool:
-    """Whether ``value`` is a full 64-hex-digit key."""
-    return bool(_KEY.match(value))
+def is_key(value: object) -> bool:
+    """Whether ``value`` is a full 64-hex-digit key (lowercase, nothing before or after)."""
+    return isinstance(value, str) and bool(_KEY.fullmatch(value))
+
+
+def is_sha256(value: object) -> bool:
+    """Whether ``value`` is a hex sha256 digest as aicraft writes it (64 lowercase hex digits)."""
+    return is_key(value)
 
 
 def utc_now() -> str:
@@ -130,10 +145,17 @@ class Record:
         }
 
     def dumps(self) -> str:
-        """The record file's text."""
+        """The record file's text.
+
+        Every text field reads back exactly: multi-line texts are literal blocks (they diff
+        well), and a text with a character a block or a plain scalar would not keep (CR, NEL,
+        a Unicode line separator, a control character) is written double-quoted, with escapes.
+        libyaml writes it when it is installed and writes the same bytes (:func:`_dumper_for`).
+        """
+        front_matter = self.front_matter()
         meta = yaml.dump(
-            self.front_matter(),
-            Dumper=_Dumper,
+            front_matter,
+            Dumper=_dumper_for(front_matter),
             sort_keys=False,
             allow_unicode=True,
             width=100,
@@ -144,27 +166,39 @@ class Record:
 
     @classmethod
     def loads(cls, text: str, path: str = "<record>") -> Record:
-        """Parse a record file; a StoreError names the file and what is wrong."""
+        """Parse a record file; a StoreError names the file, what is wrong and how to fix it.
+
+        ``text`` must be the file's exact text (no newline translation): a model's CR or CRLF
+        in the body is part of what it wrote. A file whose first line ends with CRLF was
+        converted as a whole (a Windows checkout with ``core.autocrlf``); it is read as the
+        LF file aicraft wrote.
+        """
+        if text.startswith("---\r\n"):
+            text = text.replace("\r\n", "\n")
         if not text.startswith("---\n"):
-            raise StoreError(f"{path}: not a record file (it must start with a '---' line)")
+            raise StoreError(f"{path}: not a record file (it must start with a '---' line). {FIX}")
         end = text.find("\n---\n", 3)
         if end < 0:
             if text.endswith("\n---"):
                 end = len(text) - 4
             else:
-                raise StoreError(f"{path}: the front matter is not closed by a '---' line")
+                raise StoreError(f"{path}: the front matter is not closed by a '---' line. {FIX}")
         try:
             meta = yaml.load(text[4 : end + 1], Loader=SAFE_LOADER)
         except yaml.YAMLError as exc:
-            raise StoreError(f"{path}: invalid YAML front matter: {exc}") from None
+            raise StoreError(f"{path}: invalid YAML front matter: {exc}. {FIX}") from None
         if not isinstance(meta, dict):
-            raise StoreError(f"{path}: the front matter must be a mapping")
+            raise StoreError(f"{path}: the front matter must be a mapping. {FIX}")
         body = text[end + 5 :]
         return cls.from_front_matter(meta, body, path)
 
     @classmethod
     def from_front_matter(cls, meta: dict[str, Any], body: str, path: str) -> Record:
-        """Build a record from parsed front matter, checking required fields and types."""
+        """Build a record from parsed front matter, checking every field's type and value.
+
+        A wrong field raises a StoreError naming ``path``, the field and the problem, so that a
+        hand-broken record is reported as such and never crashes a build later.
+        """
         required = {
             "key": str,
             "kind": str,
@@ -175,56 +209,307 @@ class Record:
         }
         for name, typ in required.items():
             if not isinstance(meta.get(name), typ):
-                raise StoreError(f"{path}: field {name!r} is missing or not a {typ.__name__}")
-        if meta.get("format", FORMAT) != FORMAT:
-            raise StoreError(f"{path}: record format {meta.get('format')!r} is not supported")
+                _bad(path, f"field {name!r} is missing or not a {typ.__name__}")
+        version = meta.get("format", FORMAT)
+        if type(version) is not int or version != FORMAT:
+            _bad(path, f"record format {version!r} is not supported (this aicraft reads {FORMAT})")
         if not is_key(meta["key"]):
-            raise StoreError(f"{path}: 'key' must be 64 lowercase hex digits")
-        if meta["kind"] not in ("text", "image"):
-            raise StoreError(f"{path}: unknown kind {meta['kind']!r}")
-        review = meta.get("review") or {}
-        if not isinstance(review, dict):
-            raise StoreError(f"{path}: 'review' must be a mapping")
-        candidates = meta.get("candidates") or []
+            _bad(path, "'key' must be 64 lowercase hex digits")
+        kind = meta["kind"]
+        if kind not in ("text", "image"):
+            _bad(path, f"unknown kind {kind!r} (use text or image)")
+        candidates = meta.get("candidates")
+        if candidates is None:
+            candidates = []
         if not isinstance(candidates, list) or not all(isinstance(c, str) for c in candidates):
-            raise StoreError(f"{path}: 'candidates' must be a list of texts")
-        try:
-            picked = int(meta.get("picked") or 1)
-        except (TypeError, ValueError):
-            raise StoreError(f"{path}: 'picked' must be a number") from None
+            _bad(path, "'candidates' must be a list of texts")
+        picked = meta.get("picked")
+        if picked is None:
+            picked = 1
+        if type(picked) is not int:
+            _bad(path, f"'picked' must be a whole number, not {_describe(picked)}")
+        count = max(1, len(candidates))
+        if not 1 <= picked <= count:
+            allowed = f"1 to {count}" if candidates else "1"
+            _bad(
+                path,
+                f"'picked' is {picked}, but the record has {len(candidates)} candidate(s): "
+                f"it must be {allowed}",
+            )
+        params = _mapping(path, meta, "params")
+        if kind == "image" and params.get("size") is not None:
+            size = params["size"]
+            if not isinstance(size, str) or not _SIZE.fullmatch(size):
+                _bad(path, f"'params': 'size' must be WIDTHxHEIGHT like '1024x1024', not {size!r}")
+        source = _mapping(path, meta, "source")
+        _optional(path, source, "source", "page", str)
+        _optional(path, source, "source", "line", int)
+        usage = _mapping(path, meta, "usage")
+        for name in ("input_tokens", "output_tokens"):
+            _optional(path, usage, "usage", name, int)
+        cost = usage.get("cost_usd")
+        if cost is not None and (
+            isinstance(cost, bool)
+            or not isinstance(cost, int | float)
+            or not math.isfinite(cost)
+            or cost < 0
+        ):
+            _bad(path, f"'usage': 'cost_usd' must be a number of dollars, not {cost!r}")
+        texts: dict[str, str | None] = {}
+        for name in ("requested_model", "system", "provider_label", "source_type"):
+            value = meta.get(name)
+            if value is not None and not isinstance(value, str):
+                _bad(path, f"{name!r} must be a text, not {_describe(value)}")
+            texts[name] = value
+        original_sha256 = meta.get("original_sha256")
+        if original_sha256 is None or original_sha256 == "":
+            original_sha256 = ""  # computed from original
+        elif not is_sha256(original_sha256):
+            _bad(
+                path, f"'original_sha256' must be 64 lowercase hex digits, not {original_sha256!r}"
+            )
+        if kind == "text" and original_sha256 and original_sha256 != sha256_text(meta["original"]):
+            raise StoreError(
+                f"{path}: original_sha256 does not match original: the record was tampered with "
+                "(the model's original output must never be edited; edit the published text "
+                "below the front matter instead, and the edit is disclosed). Fix: restore the "
+                "file from version control, or delete it and run `aicraft generate` to "
+                "regenerate the item"
+            )
         return cls(
             key=meta["key"],
-            kind=meta["kind"],
+            kind=kind,
             provider=meta["provider"],
-            provider_label=str(meta.get("provider_label") or ""),
+            provider_label=texts["provider_label"] or "",
             model=meta["model"],
-            requested_model=meta.get("requested_model"),
-            source_type=str(meta.get("source_type") or ""),
+            requested_model=texts["requested_model"],
+            source_type=texts["source_type"] or "",
             prompt=meta["prompt"],
-            system=meta.get("system"),
-            params=dict(meta.get("params") or {}),
-            created=str(meta.get("created") or ""),
-            source=dict(meta.get("source") or {}),
-            usage=dict(meta.get("usage") or {}),
+            system=texts["system"],
+            params=params,
+            created=_timestamp(path, meta.get("created"), "'created'"),
+            source=source,
+            usage=usage,
             candidates=list(candidates),
             picked=picked,
             original=meta["original"],
-            original_sha256=str(meta.get("original_sha256") or ""),
-            review={"status": "pending", "by": None, "at": None, "sha256": None, **review},
-            body=body.rstrip("\n") if meta["kind"] == "text" else "",
+            original_sha256=original_sha256,
+            review=_review(path, meta.get("review")),
+            body=body.rstrip("\n") if kind == "text" else "",
             format=FORMAT,
         )
 
 
-class _Dumper(yaml.SafeDumper):
-    """Writes multi-line strings as literal blocks, so records diff well in pull requests."""
+# -- checking front matter ---------------------------------------------------------------------
+def _bad(path: str, problem: str) -> NoReturn:
+    """Raise the StoreError of a record file: its path, the problem and how to fix it."""
+    raise StoreError(f"{path}: {problem}. {FIX}")
 
 
-def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+def _describe(value: Any) -> str:
+    """A value's YAML kind in words, for error messages."""
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return f"the boolean {value!r}"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"the text {value[:40]!r}"
+    if isinstance(value, datetime | date):
+        return f"the date {value.isoformat()}"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _mapping(path: str, meta: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """``meta[name]`` as a dict with text keys ({} when absent or empty)."""
+    value = meta.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        _bad(path, f"{name!r} must be a mapping of names to values, not {_describe(value)}")
+    if not all(isinstance(k, str) for k in value):
+        _bad(path, f"{name!r} must be a mapping whose names are texts")
+    return dict(value)
+
+
+def _optional(path: str, values: Mapping[str, Any], where: str, name: str, typ: type) -> None:
+    """Check that ``values[name]``, when present and not empty, is a ``typ``."""
+    value = values.get(name)
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, typ):
+        noun = "a whole number" if typ is int else "a text"
+        _bad(path, f"{where!r}: {name!r} must be {noun}, not {_describe(value)}")
+
+
+def _timestamp(path: str, value: Any, where: str) -> str:
+    """An ISO 8601 date and time as text ("" when absent).
+
+    YAML reads an unquoted ``2026-01-01T00:00:00Z`` as a datetime: it is turned back into the
+    text aicraft writes (UTC, with a Z). Any other type, or a text that is no date, is an error.
+    """
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat() + "Z"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return value
+    _bad(
+        path,
+        f"{where} must be a UTC date and time like '2026-01-01T12:00:00Z', not {_describe(value)}",
+    )
+
+
+def _when(path: str, value: Any, where: str) -> str | None:
+    """When a review action happened: a text as written, None, or a YAML timestamp turned into
+    the text aicraft writes. Only shown to readers (escaped), so any text is accepted."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, datetime | date):
+        return _timestamp(path, value, where)
+    _bad(
+        path, f"{where} must be a date and time like '2026-01-01T12:00:00Z', not {_describe(value)}"
+    )
+
+
+def _review(path: str, value: Any) -> dict[str, Any]:
+    """The ``review`` mapping with its fields checked (defaults filled in, others kept)."""
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        _bad(path, f"'review' must be a mapping, not {_describe(value)}")
+    review: dict[str, Any] = {"status": "pending", "by": None, "at": None, "sha256": None}
+    review.update(value)
+    status = review["status"]
+    if status is None:
+        review["status"] = status = "pending"
+    if not isinstance(status, str) or status not in REVIEW_STATUSES:
+        _bad(
+            path,
+            f"'review': 'status' must be one of {', '.join(REVIEW_STATUSES)}, "
+            f"not {_describe(status)}",
+        )
+    _check_decision(path, review, "'review'")
+    _optional(path, review, "review", "picked_by", str)
+    if "picked_at" in review:
+        review["picked_at"] = _when(path, review["picked_at"], "'review': 'picked_at'")
+    history = review.get("history")
+    if history is not None:
+        if not isinstance(history, list):
+            _bad(path, f"'review': 'history' must be a list, not {_describe(history)}")
+        entries = []
+        for number, entry in enumerate(history, start=1):
+            where = f"'review': 'history' entry {number}"
+            if not isinstance(entry, dict):
+                _bad(path, f"{where} must be a mapping, not {_describe(entry)}")
+            entry = dict(entry)
+            if not isinstance(entry.get("action"), str):
+                _bad(path, f"{where} needs an 'action' text")
+            _check_decision(path, entry, where)
+            entries.append(entry)
+        review["history"] = entries
+    return review
+
+
+def _check_decision(path: str, values: dict[str, Any], where: str) -> None:
+    """Check (in place) the ``by``, ``at``, ``sha256`` and ``note`` of a review or history entry."""
+    for name in ("by", "note"):
+        value = values.get(name)
+        if value is not None and not isinstance(value, str):
+            _bad(path, f"{where}: {name!r} must be a text, not {_describe(value)}")
+    if "at" in values:
+        values["at"] = _when(path, values["at"], f"{where}: 'at'")
+    digest = values.get("sha256")
+    if digest is not None and not is_sha256(digest):
+        _bad(
+            path,
+            f"{where}: 'sha256' must be the 64 lowercase hex digits of what was approved, "
+            f"not {_describe(digest)}",
+        )
+
+
+# -- writing -----------------------------------------------------------------------------------
+#: Characters a literal block or a plain/single-quoted scalar does not read back as written:
+#: CR, NEL, the Unicode line and paragraph separators (YAML line breaks, folded or normalised
+#: when read), the byte order mark, tabs, and every control character.
+_QUOTE = re.compile(
+    "[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]"
+)
+
+
+def _str_representer(dumper: yaml.representer.SafeRepresenter, data: str) -> yaml.ScalarNode:
+    """Multi-line texts as literal blocks (they diff well in pull requests); a text with a
+    character of :data:`_QUOTE` double-quoted, with escapes, so that it reads back exactly."""
+    if _QUOTE.search(data):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
     if "\n" in data:
-        # Literal blocks cannot carry trailing spaces on lines; PyYAML falls back to quoting.
+        # Literal blocks cannot carry trailing spaces on lines; the emitter falls back to quoting.
         return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
     return dumper.represent_scalar("tag:yaml.org,2002:str", data)
 
 
-_Dumper.add_representer(str, _str_representer)
+class _PyDumper(yaml.SafeDumper):
+    """PyYAML's own safe dumper, with the record style of :func:`_str_representer`."""
+
+
+_PyDumper.add_representer(str, _str_representer)
+
+if hasattr(yaml, "CSafeDumper"):
+
+    class _CDumper(yaml.CSafeDumper):  # type: ignore[misc,name-defined]
+        """libyaml's safe dumper (several times faster), with the record style."""
+
+    _CDumper.add_representer(str, _str_representer)
+    #: The fast dumper, used for a record whose every text libyaml writes as PyYAML does.
+    SAFE_DUMPER: type = _CDumper
+else:  # pragma: no cover - PyYAML without libyaml
+    SAFE_DUMPER = _PyDumper
+
+#: Characters outside the Basic Multilingual Plane: libyaml escapes them (``\U0001F600``),
+#: PyYAML writes them as they are.
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _dumper_for(value: Any) -> type:
+    """:data:`SAFE_DUMPER` when libyaml writes ``value`` byte for byte as PyYAML does, else
+    PyYAML's dumper: record files look the same whichever is installed, and never change
+    when rewritten.
+
+    The two differ only where PyYAML would write a double-quoted scalar (they fold long ones
+    differently), i.e. for a text with a :data:`_QUOTE` character, a multi-line text with a
+    space before a line break or at its end, or a multi-line or long mapping key; for a
+    multi-line text that ends with a line break (libyaml then ends the document with
+    ``...``); and for characters outside the BMP (emoji), which libyaml escapes. Every one
+    reads back the same either way.
+    """
+    if SAFE_DUMPER is _PyDumper:
+        return _PyDumper
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _QUOTE.search(item) or _ASTRAL.search(item):
+                return _PyDumper
+            if "\n" in item and (" \n" in item or item.endswith((" ", "\n"))):
+                return _PyDumper
+        elif isinstance(item, dict):
+            for key in item:
+                if isinstance(key, str) and ("\n" in key or len(key) > 100):
+                    return _PyDumper
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return SAFE_DUMPER

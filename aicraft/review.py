@@ -2,7 +2,9 @@
 
 An approval stores the sha256 of what was approved (the published text, or the picked image
 file's bytes); editing the body afterwards makes the item "changed since approval" until it is
-approved again. Every action is appended to the record's review history.
+approved again. A ``review:`` block that says ``approved`` without such a sha256 binds to no
+content and is no approval: the item stays pending. Every action is appended to the record's
+review history.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import subprocess
 from typing import Any
 
 from aicraft.errors import AicraftError
-from aicraft.records import Record, sha256_text, utc_now
+from aicraft.records import Record, is_sha256, sha256_text, utc_now
 from aicraft.store import Store
 
 PENDING, APPROVED, REJECTED, CHANGED = "pending", "approved", "rejected", "changed"
@@ -27,18 +29,32 @@ def content_sha256(record: Record, store: Store) -> str:
     """The sha256 of what a reader sees: the text as published, or the picked image's bytes."""
     if record.kind == "text":
         return sha256_text(record.body)
-    return hashlib.sha256(store.file_path(record.original).read_bytes()).hexdigest()
+    return hashlib.sha256(store.read_file(record.original)).hexdigest()
+
+
+def unbound_approval(record: Record) -> bool:
+    """Whether the record says ``approved`` without the sha256 of what was approved.
+
+    Such an approval binds to no content (a hand-edited ``review:`` block, say): it does not
+    count, and :func:`state` reports the item as pending.
+    """
+    review = record.review or {}
+    return review.get("status") == APPROVED and not is_sha256(review.get("sha256"))
 
 
 def state(record: Record, content_sha: str | None = None) -> str:
-    """pending, approved, rejected, or changed (approved, then edited)."""
+    """pending, approved, rejected, or changed (approved, then edited).
+
+    An approval counts only when it binds to content: its sha256 must be that of what is
+    published now (else ``changed``); an approval without a sha256 is ``pending``.
+    """
     review = record.review or {}
     status = review.get("status") or PENDING
     if status == APPROVED:
+        if unbound_approval(record):
+            return PENDING
         current = content_sha if content_sha is not None else sha256_text(record.body)
-        if review.get("sha256") and review.get("sha256") != current:
-            return CHANGED
-        return APPROVED
+        return APPROVED if review.get("sha256") == current else CHANGED
     return REJECTED if status == REJECTED else PENDING
 
 

@@ -9,8 +9,10 @@ never leaves a half-written file where a record is expected.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
+import stat
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -19,8 +21,18 @@ from pathlib import Path
 from aicraft.errors import StoreError
 from aicraft.records import Record, is_key
 
-_RECORD_NAME = re.compile(r"^[0-9a-f]{16}\.md$")
-_IMAGE_NAME = re.compile(r"^[0-9a-f]{16}(?:-[0-9]{1,2})?\.(?:png|webp|jpg)$")
+_RECORD_NAME = re.compile(r"[0-9a-f]{16}\.md")
+_IMAGE_NAME = re.compile(r"[0-9a-f]{16}(?:-[0-9]{1,2})?\.(?:png|webp|jpg)")
+#: Flags that open a store file without following a symbolic link, blocking on a FIFO or
+#: leaking the descriptor into a child process (each is 0 where the platform lacks it).
+_SAFE_OPEN = (
+    getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+#: What open() with O_NOFOLLOW fails with on a symbolic link (ELOOP; EMLINK on FreeBSD).
+_LINK_ERRNOS = (errno.ELOOP, errno.EMLINK)
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -60,10 +72,43 @@ class Store:
         return self.root / f"{key[:16]}.md"
 
     def file_path(self, name: str) -> Path:
-        """Path of an image file of the store; refuses names that could leave the store."""
-        if not _IMAGE_NAME.match(name):
-            raise StoreError(f"not a store file name: {name!r}")
-        return self.root / name
+        """Path of an image file of the store.
+
+        Refuses a name that could leave the store (only ``<key16>[-N].png/.webp/.jpg`` are
+        store file names) and a file that is a symbolic link: a link committed in place of an
+        image would publish a file from anywhere on the machine that builds the site.
+        """
+        if not isinstance(name, str) or not _IMAGE_NAME.fullmatch(name):
+            raise StoreError(
+                f"not a store file name: {name!r} (store images are named <key16>.png or "
+                "<key16>-N.png, .webp or .jpg, in the store folder); correct the record's "
+                "'original' and 'candidates', or restore it from version control"
+            )
+        path = self.root / name
+        if path.is_symlink():
+            raise StoreError(_symlink_message(path))
+        return path
+
+    def read_file(self, name: str) -> bytes:
+        """The bytes of the store image ``name``, never through a symbolic link.
+
+        Like :meth:`file_path`, and the file is opened with ``O_NOFOLLOW`` and must be a
+        regular file, so a link swapped in after the check is refused too.
+        """
+        path = self.file_path(name)
+        try:
+            fd = os.open(path, os.O_RDONLY | _SAFE_OPEN)
+        except OSError as exc:
+            if exc.errno in _LINK_ERRNOS:
+                raise StoreError(_symlink_message(path)) from None
+            raise StoreError(f"{path}: cannot be read: {exc.strerror}") from None
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise StoreError(
+                    f"{path}: not a regular file; replace it with the image file from version "
+                    "control"
+                )
+            return handle.read()
 
     def get(self, key: str) -> Record | None:
         """The record of ``key``, or ``None``. A broken or mismatched file raises StoreError."""
@@ -80,8 +125,15 @@ class Store:
                     "restore the file from version control or delete it to regenerate"
                 )
             for name in record.image_files:
-                if not self.file_path(name).is_file():
-                    raise StoreError(f"{path}: its image {name} is missing from the store")
+                try:
+                    image = self.file_path(name)
+                except StoreError as exc:
+                    raise StoreError(f"{path}: its image {name!r} cannot be used: {exc}") from None
+                if not image.is_file():
+                    raise StoreError(
+                        f"{path}: its image {name} is missing from the store; restore it from "
+                        "version control, or delete the record and run `aicraft generate`"
+                    )
         with self._lock:
             self._cache[key] = record
         return record
@@ -89,15 +141,24 @@ class Store:
     def read_short(self, short: str) -> Record:
         """Read the record file ``<short>.md`` (16 hex digits), whatever its key."""
         path = self.root / f"{short}.md"
-        if not _RECORD_NAME.match(path.name) or not path.is_file():
+        if not _RECORD_NAME.fullmatch(path.name) or not path.is_file():
             raise StoreError(f"no record file {path.name} in {self.root}")
         return self._read(path)
 
     def _read(self, path: Path) -> Record:
+        # Bytes, decoded: read_text's universal newlines would turn a model's CR or CRLF in
+        # the body into LF, and the record would then read as human-edited.
+        if not path.is_file():  # a FIFO or a folder named like a record: never block on it
+            raise StoreError(
+                f"{path}: not a regular file; delete it, or restore the record from version control"
+            )
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_bytes().decode("utf-8")
         except UnicodeDecodeError:
-            raise StoreError(f"{path}: not UTF-8 text") from None
+            raise StoreError(
+                f"{path}: not UTF-8 text; restore the file from version control, or delete it "
+                "and run `aicraft generate` to regenerate the item"
+            ) from None
         except OSError as exc:
             raise StoreError(f"{path}: cannot be read: {exc.strerror}") from None
         return Record.loads(text, str(path))
@@ -105,7 +166,10 @@ class Store:
     def put(self, record: Record, images: dict[str, bytes] | None = None) -> Path:
         """Write a record (and its image files first), atomically."""
         for name, data in (images or {}).items():
-            atomic_write(self.file_path(name), data)
+            # Not file_path(): the rename replaces a symbolic link of that name, never its target.
+            if not _IMAGE_NAME.fullmatch(name):
+                raise StoreError(f"not a store file name: {name!r}")
+            atomic_write(self.root / name, data)
         path = self.record_path(record.key)
         atomic_write(path, record.dumps().encode("utf-8"))
         with self._lock:
@@ -121,7 +185,7 @@ class Store:
         """Short keys (16 hex digits) of every record file present."""
         if not self.root.is_dir():
             return []
-        return sorted(p.name[:16] for p in self.root.iterdir() if _RECORD_NAME.match(p.name))
+        return sorted(p.name[:16] for p in self.root.iterdir() if _RECORD_NAME.fullmatch(p.name))
 
     def records(self) -> tuple[list[Record], list[StoreError]]:
         """Every readable record, and an error for each file that is not."""
@@ -135,7 +199,12 @@ class Store:
                 errors.append(exc)
                 continue
             if record.short != short:
-                errors.append(StoreError(f"{path}: its key does not match its file name"))
+                errors.append(
+                    StoreError(
+                        f"{path}: its key does not match its file name; restore the file from "
+                        "version control or delete it to regenerate"
+                    )
+                )
                 continue
             found.append(record)
         return found, errors
@@ -148,10 +217,26 @@ class Store:
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """Hold the store's lock file, so that two generating processes take turns."""
+        """Hold the store's lock file, so that two generating processes take turns.
+
+        ``<store>/.lock`` is opened without following a symbolic link and must be a regular
+        file: a link committed in its place cannot make aicraft create a file elsewhere.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
-        handle = open(self.root / ".lock", "a+b")  # noqa: SIM115 - closed in finally
+        path = self.root / ".lock"
+        fix = "delete it (aicraft creates it when needed; keep it out of version control)"
+        if path.is_symlink():  # O_NOFOLLOW below is the real guard; this one also on Windows
+            raise StoreError(f"{path}: the lock file is a symbolic link; {fix}")
         try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | _SAFE_OPEN, 0o666)
+        except OSError as exc:
+            if exc.errno in _LINK_ERRNOS:
+                raise StoreError(f"{path}: the lock file is a symbolic link; {fix}") from None
+            raise StoreError(f"{path}: cannot open the lock file: {exc.strerror}; {fix}") from None
+        handle = os.fdopen(fd, "r+b")
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise StoreError(f"{path}: the lock file is not a regular file; {fix}")
             try:
                 import fcntl
             except ImportError:  # pragma: no cover - Windows: no advisory lock
@@ -165,3 +250,11 @@ class Store:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
         finally:
             handle.close()
+
+
+def _symlink_message(path: Path) -> str:
+    """Why a store image that is a symbolic link is refused, and what to do."""
+    return (
+        f"{path} is a symbolic link; a store image must be a regular file in the store. "
+        "Replace the link with the image file from version control"
+    )

@@ -236,21 +236,6 @@ def _xfail(reason: str) -> pytest.MarkDecorator:
     return pytest.mark.xfail(strict=True, reason=reason)
 
 
-WRONG_TYPES = _xfail(
-    "aicraft/records.py Record.from_front_matter converts params/source/usage with dict(...) "
-    "and never checks the types of created, review's fields or picked's range: a wrong type "
-    "crashes status/check/build with a TypeError/ValueError that names no file, or goes "
-    "unreported"
-)
-UNVERIFIED_SHA = _xfail(
-    "original_sha256 is never compared with original (aicraft/records.py "
-    "Record.from_front_matter and aicraft/store.py Store.get): a tampered original, e.g. one "
-    "edited to hide a human edit, is not reported"
-)
-UNNAMED = _xfail(
-    'aicraft/store.py Store.get raises file_path()\'s StoreError("not a store file name: ...") '
-    "for a bad image name without naming the record file that holds it"
-)
 CORRUPT_IMAGE = _xfail(
     "aicraft/publication.py publish_images lets the image decoder's error escape: one corrupt "
     "image in the store fails the whole build with 'not a PNG, WebP or JPEG image' naming no "
@@ -332,18 +317,7 @@ CORRUPTIONS: dict[str, tuple[str, Any, str]] = {
     ),
 }
 MARKS: dict[str, pytest.MarkDecorator] = {
-    "params-not-mapping": WRONG_TYPES,
-    "usage-not-mapping": WRONG_TYPES,
-    "source-not-mapping": WRONG_TYPES,
-    "created-not-time": WRONG_TYPES,
-    "review-fields-wrong": WRONG_TYPES,
-    "picked-out-of-range": WRONG_TYPES,
-    "image-size-garbage": WRONG_TYPES,
-    "tampered-original-sha256": UNVERIFIED_SHA,
-    "tampered-original": UNVERIFIED_SHA,
     "image-corrupt": CORRUPT_IMAGE,
-    "image-name-traversal": UNNAMED,
-    "candidate-traversal": UNNAMED,
 }
 
 
@@ -409,13 +383,6 @@ def test_an_item_that_fails_to_render_is_reported_not_dropped(
     assert "data-aicraft-notice" in html or any(r.levelname == "ERROR" for r in caplog.records)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "aicraft/cli.py _review_rows raises ClickException at the first unreadable record, so "
-        "one broken record stops `aicraft review list` from listing any other item"
-    ),
-)
 def test_review_list_still_lists_the_other_items(site: Site) -> None:
     broken = _break(site, "bad-yaml")
     result = run("review", "list", "-f", str(site.config))
@@ -471,15 +438,6 @@ model_text = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "aicraft/store.py Store._read uses Path.read_text, whose universal newlines turn a "
-        "model's '\\r\\n' or '\\r' into '\\n' in the body (the front matter's original "
-        "keeps them), and aicraft/records.py _Dumper writes '\\x85' (NEL) so that YAML reads "
-        "it back as a space: the record then shows as human-edited, a false disclosure"
-    ),
-)
 @settings(
     max_examples=150,
     deadline=None,
@@ -566,14 +524,6 @@ def test_an_approved_image_is_published_as_reviewed(site: Site) -> None:
     assert [i["review_status"] for i in ledger["items"] if i["kind"] == "image"] == ["approved"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "aicraft/disclosure.py review_state and aicraft/review.py state treat "
-        "`review: {status: approved}` without a sha256 as approved: a pull request can "
-        "approve any item by editing one YAML field, without binding the approval to content"
-    ),
-)
 def test_an_approval_that_binds_to_no_content_is_not_an_approval(site: Site) -> None:
     path = site.record("Third verse.")
     text = path.read_text("utf-8")
@@ -640,19 +590,12 @@ def test_labels_prompts_and_alt_texts_never_become_paths(
     assert all(re.fullmatch(r"(?:[0-9a-f]{16}(?:\.md|\.png)|\.lock)", n) for n in store_files)
 
 
-STORE_OUTSIDE = _xfail(
-    "aicraft/config.py _check accepts any `store` path: a store outside the site folder "
-    "(../x, an absolute path) is created, locked and written to, and Store.lock() deletes every "
-    ".*.tmp file there"
-)
-
-
 @pytest.mark.parametrize(
     ("setting", "value"),
     [
-        pytest.param("store", "../outside", marks=STORE_OUTSIDE, id="store-parent"),
-        pytest.param("store", "generations/../../outside", marks=STORE_OUTSIDE, id="store-dots"),
-        pytest.param("store", "ABSOLUTE", marks=STORE_OUTSIDE, id="store-absolute"),
+        pytest.param("store", "../outside", id="store-parent"),
+        pytest.param("store", "generations/../../outside", id="store-dots"),
+        pytest.param("store", "ABSOLUTE", id="store-absolute"),
         pytest.param("ledger", "../outside/", id="ledger-parent"),
         pytest.param("ledger", "/outside/", id="ledger-absolute"),
     ],
@@ -670,15 +613,24 @@ def test_settings_cannot_point_outside_the_site(site: Site, setting: str, value:
     assert snapshot(site.outside) == outside
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "aicraft/store.py Store.lock opens <store>/.lock with open(..., 'a+b'), which follows a "
-        "symlink and creates its target: a pull request that commits .lock as a symlink makes "
-        "every generating run create a file anywhere the user can write (fix: os.open with "
-        "O_NOFOLLOW, or refuse a .lock that is not a regular file)"
-    ),
-)
+def test_the_store_setting_must_name_a_folder_inside_the_site(tmp_path: Path) -> None:
+    from aicraft.config import Settings
+    from aicraft.errors import ConfigError
+
+    site, outside = tmp_path / "site", tmp_path / "outside"
+    site.mkdir()
+    outside.mkdir()
+    (site / "link-out").symlink_to(outside)
+    for value in ("../outside", "generations/../../outside", str(outside), "link-out", ".", "/"):
+        with pytest.raises(ConfigError) as info:
+            Settings.from_mapping({"store": value}, site)
+        message = str(info.value)
+        assert "aicraft setting 'store'" in message and "mkdocs.yml" in message, message
+        assert f"not a folder inside the site's folder {site}" in message
+    for value in ("generations", "data/generations", "./store", str(site / "abs"), "a/../b"):
+        assert Settings.from_mapping({"store": value}, site).store_path.parent.is_relative_to(site)
+
+
 def test_a_symlinked_lock_file_cannot_create_files_outside(site: Site) -> None:
     target = site.outside / "created-by-aicraft"
     lock = site.store / ".lock"
@@ -689,15 +641,6 @@ def test_a_symlinked_lock_file_cannot_create_files_outside(site: Site) -> None:
     assert not target.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "aicraft/store.py Store.file_path and publication.publish_images follow symlinks: a "
-        "pull request that replaces a store image by a symlink publishes any image file of the "
-        "machine that builds the site (fix: refuse store files that are symlinks, or resolve "
-        "and require the path to stay inside the store)"
-    ),
-)
 def test_a_symlinked_store_image_is_not_published(site: Site) -> None:
     secret = site.outside / "private.png"
     Image.new("RGB", (64, 64), (255, 0, 0)).save(secret)

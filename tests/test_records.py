@@ -151,3 +151,247 @@ def test_failed_atomic_write_leaves_the_old_file(tmp_path: Path) -> None:
         atomic_write(target, object())  # type: ignore[arg-type]
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.md"]
+
+
+# -- every field is checked, and the file is named ------------------------------------------------
+def _front_matter(**changes: object) -> dict[str, object]:
+    meta = _record(sha256_text("w")).front_matter()
+    meta.update(changes)
+    return meta
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"params": [1, 2]}, "'params' must be a mapping"),
+        ({"params": {1: "x"}}, "'params' must be a mapping whose names are texts"),
+        ({"usage": 7}, "'usage' must be a mapping"),
+        ({"usage": {"cost_usd": -1}}, "'cost_usd'"),
+        ({"usage": {"cost_usd": "free"}}, "'cost_usd'"),
+        ({"usage": {"input_tokens": "many"}}, "'input_tokens'"),
+        ({"source": "nowhere"}, "'source' must be a mapping"),
+        ({"source": {"page": "a.md", "line": "nine"}}, "'line'"),
+        ({"created": {"a": 1}}, "'created'"),
+        ({"created": "yesterday"}, "'created'"),
+        ({"created": 5}, "'created'"),
+        ({"review": "approved"}, "'review' must be a mapping"),
+        ({"review": {"status": ["approved"]}}, "'review': 'status'"),
+        ({"review": {"status": "great"}}, "'review': 'status'"),
+        ({"review": {"status": "pending", "by": {"a": 1}}}, "'review': 'by'"),
+        ({"review": {"status": "pending", "at": 5}}, "'review': 'at'"),
+        ({"review": {"status": "approved", "sha256": 7}}, "'review': 'sha256'"),
+        ({"review": {"status": "approved", "sha256": "ABC"}}, "'review': 'sha256'"),
+        ({"review": {"status": "pending", "note": ["x"]}}, "'review': 'note'"),
+        ({"review": {"status": "pending", "history": "lots"}}, "'history'"),
+        ({"review": {"status": "pending", "history": ["x"]}}, "'history' entry 1"),
+        ({"review": {"status": "pending", "history": [{"by": "Ed"}]}}, "'action'"),
+        ({"review": {"history": [{"action": "approved", "sha256": 1}]}}, "'history' entry 1"),
+        ({"picked": "two"}, "'picked' must be a whole number"),
+        ({"picked": True}, "'picked' must be a whole number"),
+        ({"picked": 99}, "'picked' is 99"),
+        ({"picked": 0}, "'picked' is 0"),
+        ({"picked": 3, "candidates": ["a", "b"]}, "it must be 1 to 2"),
+        ({"system": 5}, "'system' must be a text"),
+        ({"requested_model": ["m"]}, "'requested_model' must be a text"),
+        ({"format": True}, "format"),
+        ({"original_sha256": "0" * 63}, "'original_sha256'"),
+        ({"original_sha256": 0}, "'original_sha256'"),
+        ({"original_sha256": "0" * 64}, "original_sha256 does not match original"),
+    ],
+)
+def test_a_field_of_the_wrong_type_names_the_file_and_the_field(
+    changes: dict[str, object], words: str
+) -> None:
+    meta = _front_matter(**changes)
+    with pytest.raises(StoreError) as info:
+        Record.from_front_matter(meta, "A frost poem.", "generations/abc.md")
+    message = str(info.value)
+    assert message.startswith("generations/abc.md: ") and words in message, message
+    assert "Fix:" in message
+
+
+def test_an_image_size_that_is_no_size_is_reported() -> None:
+    meta = _front_matter(kind="image", original="0123456789abcdef.png", params={"size": "axb"})
+    with pytest.raises(StoreError, match=r"abc\.md: 'params': 'size' must be WIDTHxHEIGHT"):
+        Record.from_front_matter(meta, "", "abc.md")
+    meta["params"] = {"size": "640x480"}
+    assert Record.from_front_matter(meta, "", "abc.md").params["size"] == "640x480"
+
+
+def test_unquoted_timestamps_read_as_the_text_aicraft_writes() -> None:
+    text = _record(sha256_text("t")).dumps()
+    text = text.replace("created: '2026-11-26T06:00:00Z'", "created: 2026-11-26T06:00:00Z")
+    text = text.replace("  at: null", "  at: 2026-11-27 08:30:00+01:00")
+    record = Record.loads(text, "t.md")
+    assert record.created == "2026-11-26T06:00:00Z"
+    assert record.review["at"] == "2026-11-27T07:30:00Z"
+
+
+def test_a_tampered_original_is_reported_as_tampering() -> None:
+    text = _record(sha256_text("o")).dumps()
+    forged = text.replace("original: |-\n  A frost poem.", "original: |-\n  A thaw poem.", 1)
+    assert forged != text
+    with pytest.raises(StoreError, match=r"o\.md: original_sha256 does not match original"):
+        Record.loads(forged, "o.md")
+    # Without the field (an old or hand-written record), it is computed, not checked.
+    lines = [line for line in text.splitlines(True) if not line.startswith("original_sha256:")]
+    assert Record.loads("".join(lines), "o.md").original_sha256 == sha256_text(
+        "A frost poem.\nSecond line."
+    )
+
+
+def test_keys_and_digests_are_exactly_64_lowercase_hex_digits() -> None:
+    from aicraft.records import is_key, is_sha256
+
+    assert is_key("a" * 64) and is_sha256("0" * 64)
+    for value in ("a" * 64 + "\n", "A" * 64, "a" * 63, 7, None, ["a" * 64]):
+        assert not is_key(value) and not is_sha256(value)
+
+
+# -- what a model wrote reads back exactly ---------------------------------------------------------
+AWKWARD = [
+    "line one\r\nline two",
+    "carriage\rreturn",
+    "next\x85line",
+    "line\u2028separator\u2029paragraph",
+    "tab\tand bell\x07 and escape\x1b[0m",
+    "a byte order mark \ufeff inside",
+    "emoji 😀 and\nmore 🎨 lines",
+    "trailing spaces  \nin a block",
+    "---\nkey: " + "b" * 64 + "\n---",
+    "&a *a !!python/object:x\n|\n  x",
+    "word " * 60 + "\r\n" + "word " * 60,
+    "yes",
+    "1.5",
+    "null",
+]
+
+
+@pytest.mark.parametrize("dumper", ["libyaml if available", "PyYAML"])
+@pytest.mark.parametrize("text", AWKWARD)
+def test_awkward_text_reads_back_exactly_with_either_dumper(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, dumper: str
+) -> None:
+    from aicraft import records
+
+    if dumper == "PyYAML":
+        monkeypatch.setattr(records, "SAFE_DUMPER", records._PyDumper)
+    record = _record(sha256_text(text), body=text)
+    record.prompt = record.system = text
+    store = Store(tmp_path)
+    store.put(record)
+    again = Store(tmp_path).get(record.key)
+    assert again is not None
+    assert (again.prompt, again.system, again.original, again.body) == (text,) * 4
+    assert not again.edited
+    assert again == record
+
+
+@pytest.mark.parametrize("text", AWKWARD)
+def test_libyaml_and_pyyaml_write_the_same_bytes(
+    monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    from aicraft import records
+
+    record = _record(sha256_text(text), body=text)
+    record.prompt = text
+    fast = record.dumps()
+    monkeypatch.setattr(records, "SAFE_DUMPER", records._PyDumper)
+    assert record.dumps() == fast
+
+
+def test_the_sample_sites_records_read_and_rewrite_unchanged() -> None:
+    from aicraft.records import SAFE_DUMPER, _dumper_for
+
+    store = Path(__file__).resolve().parent.parent / "generations"
+    paths = sorted(store.glob("*.md"))
+    assert paths, "the sample site's store is missing"
+    records, errors = Store(store).records()
+    assert errors == [] and len(records) == len(paths)
+    for path, record in zip(paths, records, strict=True):
+        assert record.dumps() == path.read_bytes().decode("utf-8"), path.name
+        # ... and ordinary records take the fast path (libyaml) when it is installed.
+        assert _dumper_for(record.front_matter()) is SAFE_DUMPER, path.name
+
+
+def test_a_record_checked_out_with_crlf_line_ends_reads_as_written(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    key = sha256_text("crlf")
+    record = _record(key)
+    path = store.put(record)
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))  # git's core.autocrlf
+    again = Store(tmp_path).get(key)
+    assert again == record and not again.edited
+
+
+# -- the store never reaches outside itself -------------------------------------------------------
+def _image_record(store: Store, name_text: str = "img") -> Record:
+    key = sha256_text(name_text)
+    record = _record(key)
+    record.kind, record.body = "image", ""
+    record.original = f"{key[:16]}.png"
+    record.candidates = [record.original]
+    record.original_sha256 = sha256_text(record.original)
+    store.put(record, {record.original: b"\x89PNG\r\n\x1a\nnot really"})
+    store.forget(key)
+    return record
+
+
+def test_a_bad_image_name_in_a_record_names_the_record(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    record = _image_record(store)
+    path = store.record_path(record.key)
+    text = path.read_text("utf-8").replace(record.original, "../outside/keep.png")
+    path.write_text(text, "utf-8")
+    with pytest.raises(StoreError) as info:
+        store.get(record.key)
+    assert str(info.value).startswith(f"{path}: ") and "keep.png" in str(info.value)
+
+
+def test_a_symlinked_store_image_is_refused(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store")
+    record = _image_record(store)
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"private")
+    image = store.root / record.original
+    image.unlink()
+    image.symlink_to(secret)
+    with pytest.raises(StoreError, match="symbolic link") as info:
+        store.get(record.key)
+    assert str(store.record_path(record.key)) in str(info.value)
+    with pytest.raises(StoreError, match="symbolic link"):
+        store.file_path(record.original)
+    with pytest.raises(StoreError, match="symbolic link"):
+        store.read_file(record.original)
+    # Writing the image again replaces the link, never its target.
+    store.put(record, {record.original: b"new"})
+    assert not image.is_symlink() and store.read_file(record.original) == b"new"
+    assert secret.read_bytes() == b"private"
+
+
+def test_the_lock_file_cannot_be_a_symlink_or_a_folder(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store")
+    with store.lock():
+        pass
+    lock = store.root / ".lock"
+    assert lock.is_file() and not lock.is_symlink()
+    lock.unlink()
+    target = tmp_path / "created-by-aicraft"
+    lock.symlink_to(target)
+    refused = r"\.lock: the lock file is a symbolic link; delete it"
+    with pytest.raises(StoreError, match=refused), store.lock():
+        pass
+    assert not target.exists()
+    lock.unlink()
+    lock.mkdir()
+    with pytest.raises(StoreError, match=r"\.lock"), store.lock():
+        pass
+
+
+def test_a_fifo_or_folder_named_like_a_record_is_reported_not_waited_on(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    os.mkfifo(tmp_path / ("a" * 16 + ".md"))
+    (tmp_path / ("b" * 16 + ".md")).mkdir()
+    records, errors = store.records()
+    assert records == [] and len(errors) == 2
+    assert all("not a regular file" in str(e) for e in errors)

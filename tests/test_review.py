@@ -231,3 +231,40 @@ def test_new_scaffolds_a_site_that_builds(tmp_path: Path, monkeypatch) -> None:
     assert 'data-ai-generated="true"' in index
     code, output = run("new", str(target))
     assert code == 1 and "not empty" in output
+
+
+def test_an_approval_without_a_sha256_is_pending_everywhere(site_factory) -> None:
+    from aicraft.disclosure import review_state
+    from aicraft.records import sha256_text
+    from aicraft.review import state, unbound_approval
+
+    config = _site(site_factory)
+    f = ("-f", str(config))
+    run("generate", *f, ok=True)
+    path, text = _record(config, "text")
+    head, sep, body = path.read_text().partition("\nreview:\n")
+    forged = head + sep + "  status: approved\n  by: Mallory\n" + body[body.index("---\n") :]
+    path.write_text(forged)
+    record = Record.loads(forged, str(path))
+    assert unbound_approval(record)
+    assert state(record) == "pending"
+    assert review_state(record) == ("pending", "not yet reviewed")
+    record.review["sha256"] = "A" * 64  # not a digest aicraft writes
+    assert state(record) == "pending" and review_state(record)[0] == "pending"
+    record.review["sha256"] = sha256_text(record.body)
+    assert state(record) == "approved" and review_state(record)[0] == "approved"
+    record.review["sha256"] = sha256_text("something else")
+    assert state(record) == "changed" and review_state(record)[0] == "changed"
+
+    code, output = run("review", "list", *f)
+    assert code == 0
+    assert f"{path}: its review says approved but names no sha256" in output
+    assert f"`aicraft review approve {text.short}`" in output
+    assert f"{text.short}  line 9    ai-text  pending" in output
+    code, output = run("check", *f)
+    assert code == 1 and "is not reviewed [require_review]" in output
+    run("review", "approve", text.short, "--by", "Ed Itor", *f, ok=True)
+    code, output = run("review", "list", *f)
+    assert (
+        "names no sha256" not in output and f"{text.short}  line 9    ai-text  approved" in output
+    )
