@@ -1,9 +1,14 @@
 """Find generation directives in Markdown and validate their options.
 
 A directive is a fenced block whose language is ``ai-<kind>``, with ``key="value"`` options on the
-fence line and the prompt as its body. The scanner here and the superfences formatter used at
-render time share :func:`parse_options` semantics (those of ``pymdownx.superfences``) and
-:func:`validate`, so that the keys found before a build are the keys rendered during it.
+fence line and the prompt as its body. The scanner here reads a page as ``pymdownx.superfences``
+(the renderer) reads it, rule for rule: tabs expanded over the whole text first, fences opened,
+continued, closed and abandoned by its indentation and block-quote rules, options split by its
+``RE_OPTIONS``. Where the two could still read a directive differently (an unreadable fence line,
+the language in braces, a value containing its own quote, a fence cut off by a line outside it),
+the scanner reports a located problem instead of guessing. The superfences formatter used at render
+time shares :func:`normalize_prompt` and :func:`validate`, so that the keys found before a build
+are the keys rendered during it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from markdown.extensions.attr_list import get_attrs
 
 from aicraft.errors import Problem
 from aicraft.records import SAFE_LOADER
@@ -35,15 +41,43 @@ MAX_PROMPT_CHARS = 20_000
 MAX_LABEL_CHARS = 200
 MIN_SIDE, MAX_SIDE = 16, 4096
 
-# The same option grammar as pymdownx.superfences (RE_OPTIONS), anchored so that we can also
-# report what it would silently skip.
+# pymdownx.superfences' own patterns, copied (tests/test_directives.py checks that they still are):
+# RE_OPTIONS splits a fence's options; RE_HL_LINES and RE_LINENUMS are what its default
+# (highlight) validator accepts for `hl_lines` and `linenums`.
+_RE_OPTIONS = re.compile(
+    r"""(?x)
+    (?:
+        (?P<key>[a-zA-Z][a-zA-Z0-9_]*)(?:=(?P<quot>"|')(?P<value>.*?)(?P=quot))?
+    )
+    """
+)
+_RE_HL_LINES = re.compile(r"^(?P<hl_lines>\d+(?:-\d+)?(?:[ \t]+\d+(?:-\d+)?)*)$")
+_RE_LINENUMS = re.compile(
+    r"(?P<linestart>[\d]+)(?:[ \t]+(?P<linestep>[\d]+))?(?:[ \t]+(?P<linespecial>[\d]+))?"
+)
+# One option of superfences' fence-line grammar (RE_NESTED_FENCE_START), read left to right: it
+# locates the first unreadable option for an error message.
 _OPTION = re.compile(
     r"""[ \t]*(?P<key>[a-zA-Z][a-zA-Z0-9_]*)(?:=(?P<quot>"|')(?P<value>.*?)(?P=quot))?(?=[ \t]|$)"""
 )
-_FENCE_OPEN = re.compile(r"^(?P<prefix>[ \t>]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+_FENCE = re.compile(r"~{3,}|`{3,}")
+_LANG = re.compile(r"[ \t]*\.?(?P<lang>[\w#.+-]+)(?=[\t ]|$)")
+_KEY = re.compile(r"[a-zA-Z][a-zA-Z0-9_]*")
+_AI_INFO = re.compile(r"[ \t]*\.?ai-")
+#: Python-Markdown's tab length (MkDocs keeps the default) and superfences' prefix characters.
+TAB_LENGTH = 4
+_PREFIX_CHARS = (">", " ", "\t")
+#: What superfences' default validator accepts as options of a code fence (`use_pygments` on).
+_CODE_OPTIONS: dict[str, re.Pattern[str] | None] = {
+    "hl_lines": _RE_HL_LINES,
+    "linenums": _RE_LINENUMS,
+    "title": None,
+    "title_mode": None,
+}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SIZE = re.compile(r"^(\d{1,5})x(\d{1,5})$")
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+#: MkDocs' YAML_RE (mkdocs.utils.meta): the front matter MkDocs removes before rendering.
+_FRONT_MATTER = re.compile(r"\A-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.S)
 
 
 @dataclass(frozen=True)
@@ -95,7 +129,7 @@ class PageScan:
 
 def normalize_prompt(text: str) -> str:
     """Canonical prompt text: LF line ends, tabs expanded, dedented, no trailing blanks."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(TAB_LENGTH)
     lines = [line.rstrip() for line in textwrap.dedent(text).split("\n")]
     while lines and not lines[0]:
         lines.pop(0)
@@ -104,32 +138,116 @@ def normalize_prompt(text: str) -> str:
     return "\n".join(lines)
 
 
+def _options_readable(text: str) -> bool:
+    r"""Whether superfences' fence-line grammar reads ``text`` as options (at least one).
+
+    The grammar is ``(?:[ \t]*KEY(?:=(["']).*?\1)?(?=[\t ]|$))+[ \t]*$``: a quoted value may
+    end at any later matching quote followed by a blank. The regular expression backtracks
+    exponentially over those choices on a line it does not match; this reads it in linear time
+    (``reach[i]``: an option can end at ``i``; a value opened at ``opened[q]`` can end at any
+    later ``q`` followed by a blank or the end).
+    """
+    size = len(text)
+    end = len(text.rstrip(" \t"))
+    if end == 0:
+        return False
+    reach = [False] * (size + 1)
+    reach[0] = True
+    opened: dict[str, int] = {}
+    for i in range(size + 1):
+        if i and text[i - 1] in "\"'" and (i == size or text[i] in " \t"):
+            start = opened.get(text[i - 1])
+            if start is not None and start <= i - 1:
+                reach[i] = True
+        if not reach[i] or i == size:
+            continue
+        pos = i
+        while pos < size and text[pos] in " \t":
+            pos += 1
+        m = _KEY.match(text, pos)
+        if m is None:
+            continue
+        after = m.end()
+        if after == size or text[after] in " \t":
+            reach[after] = True
+        elif text[after] == "=" and after + 1 < size and text[after + 1] in "\"'":
+            quote = text[after + 1]
+            opened.setdefault(quote, after + 2)
+    return reach[end]
+
+
+def _unreadable(text: str) -> str:
+    """The complaint for an option string superfences cannot read, naming the first bad part."""
+    pos = 0
+    while pos < len(text):
+        if text[pos] in " \t":
+            pos += 1
+            continue
+        m = _OPTION.match(text, pos)
+        if m is None:
+            break
+        pos = m.end()
+    rest = text[pos:] or text.strip()
+    if rest.startswith("{"):
+        return 'options in braces are not supported; write them as key="value" pairs'
+    return f'cannot read the options at `{rest[:40]}`; write each as key="value"'
+
+
+def _ambiguous(text: str, matches: list[re.Match[str]]) -> str | None:
+    """A complaint when superfences' two readings of ``text`` differ, else ``None``.
+
+    The fence-line grammar lets a quoted value run on to a later quote followed by a blank, but
+    ``RE_OPTIONS`` ends it at its first matching quote: ``label="a"seed="7"`` is one option for
+    the first and two for the second, which is what the formatter gets. The readings agree when
+    every option that ``RE_OPTIONS`` finds is separated from the next by blanks and nothing is
+    left over.
+    """
+    pos = 0
+    quoted: re.Match[str] | None = None
+    culprit: re.Match[str] | None = None
+    for m in matches:
+        gap = text[pos : m.start()]
+        if gap.strip(" \t") or (pos and not gap):
+            culprit = quoted or m
+            break
+        if m.group("value") is not None:
+            quoted = m
+        pos = m.end()
+    else:
+        if not text[pos:].strip(" \t"):
+            return None
+        culprit = quoted or (matches[-1] if matches else None)
+    key = culprit.group("key") if culprit else "?"
+    quote = (culprit.group("quot") if culprit else None) or '"'
+    other = "'" if quote == '"' else '"'
+    return (
+        f"cannot tell where the value of `{key}` ends: it contains its own quote ({quote}); "
+        f"write it as {key}={other}...{other} if it contains {quote}, "
+        "and put a space between options"
+    )
+
+
 def parse_options(info: str) -> tuple[dict[str, str], list[str]]:
     """Split a fence's option string into ``{key: value}`` and a list of complaints.
 
-    A bare key gets itself as value, as in superfences; it is also reported, since every
-    aicraft option needs a value.
+    The options are those ``pymdownx.superfences`` hands to the formatter (split by its
+    ``RE_OPTIONS``; a repeated key keeps its last value). A bare key gets itself as value, as in
+    superfences; it is also reported, since every aicraft option needs a value. So is a string
+    superfences cannot read as options, a repeated key, and a value containing its own quote
+    (where what the page shows and what the formatter gets part ways).
     """
+    text = info.strip(" \t")
+    if not text:
+        return {}, []
+    if not _options_readable(text):
+        return {}, [_unreadable(text)]
     options: dict[str, str] = {}
     complaints: list[str] = []
-    pos = 0
-    info = info.rstrip()
-    while pos < len(info):
-        if info[pos] in " \t":
-            pos += 1
-            continue
-        m = _OPTION.match(info, pos)
-        if m is None:
-            rest = info[pos:]
-            if rest.startswith("{"):
-                complaints.append(
-                    'options in braces are not supported; write them as key="value" pairs'
-                )
-            else:
-                complaints.append(
-                    f'cannot read the options at `{rest[:40]}`; write each as key="value"'
-                )
-            break
+    matches = list(_RE_OPTIONS.finditer(text))
+    ambiguous = _ambiguous(text, matches)
+    if ambiguous:
+        complaints.append(ambiguous)
+    for m in matches:
         key, value = m.group("key"), m.group("value")
         if value is None:
             complaints.append(f'option `{key}` has no value; write it as {key}="..."')
@@ -137,7 +255,6 @@ def parse_options(info: str) -> tuple[dict[str, str], list[str]]:
         if key in options:
             complaints.append(f"option `{key}` is given twice; keep one")
         options[key] = value
-        pos = m.end()
     return options, complaints
 
 
@@ -244,19 +361,230 @@ def validate(
     return Spec(kind=kind, prompt=prompt, **values), []  # type: ignore[arg-type]
 
 
-def strip_front_matter(text: str) -> tuple[str, int]:
-    """Remove YAML front matter; return the rest and how many lines were removed."""
+def _front_matter(text: str) -> tuple[str, int, dict[str, Any]]:
+    """``(rest, lines removed, meta)``: the YAML front matter as MkDocs takes it off a page.
+
+    As in ``mkdocs.utils.meta.get_data``, it is removed only when it reads as a mapping; else
+    (a ``---`` rule, say, with more of the page down to the next ``---``) MkDocs renders it, so
+    the directives in it are real. MkDocs ignores any error of the YAML reader here (a date
+    like 2024-13-45 raises ValueError); so does this.
+    """
     m = _FRONT_MATTER.match(text)
-    if not m:
-        return text, 0
-    return text[m.end() :], m.group(0).count("\n")
+    if m is None:
+        return text, 0, {}
+    try:
+        meta = yaml.load(m.group(1), Loader=SAFE_LOADER)
+    except Exception:  # as MkDocs: the page is then rendered with its "front matter"
+        return text, 0, {}
+    if not isinstance(meta, dict):
+        return text, 0, {}
+    return text[m.end() :], m.group(0).count("\n"), meta
 
 
-def _strip_prefix(line: str, prefix: str) -> str:
-    """Remove a fence's container prefix (indentation and blockquote markers) from a line."""
-    for _ in range(prefix.count(">")):
-        line = re.sub(r"^[ \t]*>[ \t]?", "", line, count=1)
-    return line
+def strip_front_matter(text: str) -> tuple[str, int]:
+    """Remove YAML front matter as MkDocs does; return the rest and how many lines were removed."""
+    body, offset, _ = _front_matter(text)
+    return body, offset
+
+
+@dataclass(frozen=True)
+class FenceHeader:
+    """A fence's opening line as ``pymdownx.superfences`` reads it (its RE_NESTED_FENCE_START).
+
+    ``lang`` is the language before the rest (without its leading dot); the rest is one of
+    ``attrs`` (the inside of ``{...}``), ``options`` or ``unrecognized`` (which superfences
+    refuses), or none of them when it is blank.
+    """
+
+    fence: str
+    lang: str | None
+    attrs: str | None = None
+    options: str | None = None
+    unrecognized: str | None = None
+
+
+def _rest_of_header(text: str) -> tuple[str | None, str | None, str | None] | None:
+    """``(attrs, options, unrecognized)`` for what follows the language, ``None`` if no match."""
+    body = text.strip(" \t")
+    if len(body) >= 2 and body[0] == "{" and body[-1] == "}":
+        return body[1:-1], None, None
+    if _options_readable(text):
+        return None, text.rstrip(" \t"), None
+    if body and all(c in " \t" or not c.isspace() for c in text):
+        return None, None, text.rstrip(" \t")
+    if not body:
+        return None, None, None
+    return None
+
+
+def read_fence_header(line: str, start: int = 0) -> FenceHeader | None:
+    """Read ``line[start:]`` as superfences reads a fence's opening line, or ``None``.
+
+    The result is that of superfences' RE_NESTED_FENCE_START (the language is tried first, then
+    the attribute list, the options, the unrecognized rest), without its exponential
+    backtracking on long option strings that do not match.
+    """
+    m = _FENCE.match(line, start)
+    if m is None:
+        return None
+    rest = line[m.end() :]
+    lang = _LANG.match(rest)
+    if lang is not None:
+        found = _rest_of_header(rest[lang.end() :])
+        if found is not None:
+            return FenceHeader(m.group(), lang.group("lang"), *found)
+    found = _rest_of_header(rest)
+    return None if found is None else FenceHeader(m.group(), None, *found)
+
+
+def _attr_values(attrs: str) -> tuple[str, dict[str, str | None]]:
+    """The first class and the key/value pairs of a fence's ``{...}``, as superfences reads them."""
+    classes: list[str] = []
+    values: dict[str, str | None] = {}
+    for key, value in get_attrs(attrs.replace("\t", " " * TAB_LENGTH)):
+        if key == ".":
+            classes.append(value or "")
+        elif key != "id":
+            values[key] = value
+    return (classes[0] if classes else ""), values
+
+
+def _opens_code(header: FenceHeader) -> bool:
+    """Whether superfences opens a code fence (no aicraft directive) on ``header``.
+
+    Mirrors its default setup: ``relaxed_headers`` off (an unrecognized rest abandons the
+    fence) and the highlight validator with Pygments, which refuses options other than
+    ``hl_lines``, ``linenums``, ``title`` and ``title_mode``.
+    """
+    if header.unrecognized:
+        return False
+    if header.attrs:
+        _, values = _attr_values(header.attrs)
+        return not any(k in ("hl_lines", "linenums") and v is None for k, v in values.items())
+    for m in _RE_OPTIONS.finditer(header.options or ""):
+        key, value = m.group("key"), m.group("value")
+        if key not in _CODE_OPTIONS:
+            return False
+        check = _CODE_OPTIONS[key]
+        if check is not None and not check.match(value if value is not None else key):
+            return False
+    return True
+
+
+def _header_problem(header: FenceHeader | None, fence: str, info: str) -> tuple[str, str]:
+    """``(message, fix)`` for an ``ai-`` fence line that superfences formats as no directive.
+
+    ``info`` is the line after the fence. Such a line is refused rather than guessed at: an
+    unknown kind, the kind or options in braces, options superfences cannot read.
+    """
+    values: dict[str, str | None] = {}
+    words = info.split(None, 1)
+    if header is not None and header.lang:
+        lang = header.lang
+    elif header is not None and header.attrs:
+        lang, values = _attr_values(header.attrs)
+    else:
+        lang = words[0].removeprefix(".") if words else ""
+    if lang not in KINDS:
+        return f"unknown directive kind `{lang}`", f"use one of: {', '.join(KINDS)}"
+    if header is not None and header.attrs:
+        if not header.lang and not values and header.attrs.strip(" \t") == f".{lang}":
+            return (
+                f"the directive's kind is written in braces (`{{.{lang}}}`)",
+                f"write {fence}{lang} instead of {fence}{{.{lang}}}",
+            )
+        return (
+            "options in braces are not supported",
+            f'write them as key="value" pairs after the kind: {fence}{lang} key="value"',
+        )
+    odd = next((c for c in info if c.isspace() and c not in " \t"), None)
+    if header is None and odd is not None:
+        return (
+            f"the fence line contains an unusual space (U+{ord(odd):04X})",
+            "replace it with an ordinary space",
+        )
+    rest = header.unrecognized if header is not None and header.unrecognized else ""
+    if header is None and len(words) == 2:
+        rest = words[1]
+    if not rest.strip(" \t"):  # pragma: no cover - superfences reads any other line
+        return "cannot read the fence line", f'write it as {fence}{lang} key="value" ...'
+    return _unreadable(rest.strip(" \t")), ""
+
+
+@dataclass
+class _OpenFence:
+    """A fence superfences has opened, and what it has gathered so far (its state machine)."""
+
+    start: int
+    fence: str
+    #: The prefix (indentation and quote markers) of the opening line, and its quote level.
+    ws_len: int
+    quote_level: int
+    #: What the scanner makes of it: ``"code"``, ``"directive"`` or ``"refused"`` (an ``ai-``
+    #: fence that is no directive for superfences: reported, and skipped as a fence).
+    role: str
+    lang: str = ""
+    options: dict[str, str] = field(default_factory=dict)
+    complaints: list[str] = field(default_factory=list)
+    #: Why a refused fence is refused: ``(message, fix)``.
+    problem: tuple[str, str] = ("", "")
+    code: list[str] = field(default_factory=list)
+    empty_lines: int = 0
+
+    def step(self, line: str) -> str:
+        """Take the next line: ``"close"``, ``"more"``, or why superfences abandons the fence.
+
+        The rules of superfences' ``eval_fence`` and ``eval_quoted`` (its Quotes-extension mode
+        aside), on a line whose tabs are already expanded.
+        """
+        taken = 0
+        while taken < self.ws_len and taken < len(line) and line[taken] in _PREFIX_CHARS:
+            taken += 1
+        ws, content = line[:taken], line[taken:]
+        quote_level = ws.count(">")
+        fence = self.fence
+        closes = content.startswith(fence) and not content[len(fence) :].strip(" \t")
+        if self.quote_level:
+            if quote_level > self.quote_level:
+                return "it is quoted more deeply than the fence"
+            if content == "":
+                self.empty_lines += 1
+            elif len(ws) < self.ws_len:
+                return "it is less indented than the fence, or outside its quote"
+            elif self.empty_lines and quote_level < self.quote_level:
+                return "after a blank line, it is outside the fence's quote"
+            elif closes:
+                return "close"
+            else:
+                self.empty_lines = 0
+        elif quote_level:
+            return "it is a quote, and the fence is not in one"
+        elif not (ws + content).strip():
+            self.empty_lines += 1
+        elif len(ws) != self.ws_len:
+            return "it is less indented than the fence"
+        elif closes:
+            return "close"
+        else:
+            self.empty_lines = 0
+        self.code.append(ws + content)
+        return "more"
+
+    @property
+    def prompt(self) -> str:
+        """The fence's content as superfences hands it to the formatter, normalised."""
+        return normalize_prompt("\n".join(line[self.ws_len :] for line in self.code))
+
+
+def _markdown_lines(body: str) -> list[str]:
+    """The page's lines as superfences gets them after Python-Markdown's NormalizeWhitespace.
+
+    That preprocessor removes STX/ETX, expands tabs over the whole text (before any blockquote
+    marker is taken off) and empties whitespace-only lines; none of it changes line numbers.
+    """
+    body = body.replace("\x02", "").replace("\x03", "").expandtabs(TAB_LENGTH)
+    lines = body.split("\n")
+    return lines[:1] + ["" if not line.strip(" ") else line for line in lines[1:]]
 
 
 #: Markdown and HTML markup removed from prose (code, comments, tags, link targets, URLs,
@@ -288,76 +616,115 @@ def _clean_prose(text: str) -> str:
 def scan(text: str, file: str, settings: Mapping[str, object] | None = None) -> PageScan:
     """Find every directive of a page with exact 1-based line numbers.
 
-    Fenced blocks that are not directives (code, or examples in a longer fence) are skipped
-    with their whole content. ``human_text`` is the page's prose outside all fences, with the
-    front matter and Markdown markup removed: the input of the offline Markov chain and of
+    The page is read as ``pymdownx.superfences`` reads it (see the module's docstring), so the
+    directives found are those the renderer formats, with the same options and prompt. Fenced
+    blocks that are not directives (code, or examples in a longer fence) are skipped with their
+    whole content. An ``ai-`` fence that would not be rendered as the directive it looks like is
+    a located problem. ``human_text`` is the page's prose outside all fences, with the front
+    matter and Markdown markup removed: the input of the offline Markov chain and of
     ``context="page"``.
     """
     settings = settings or {}
     result = PageScan(file=file)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    body, offset = strip_front_matter(text)
-    if offset:
-        try:
-            front = text[: len(text) - len(body)].strip().strip("-.").strip()
-            meta = yaml.load(front, Loader=SAFE_LOADER)
-        except yaml.YAMLError:
-            meta = None  # MkDocs reports broken front matter itself
-        if isinstance(meta, dict):
-            result.meta = meta
-    lines = body.split("\n")
-    prose: list[str] = []
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        m = _FENCE_OPEN.match(line)
-        if m is None or (m.group("fence")[0] == "`" and "`" in m.group("info")):
-            prose.append(line)
-            i += 1
+    body, offset, result.meta = _front_matter(text)
+    raw = body.split("\n")
+    lines = _markdown_lines(body)
+    in_fence = [False] * len(lines)
+    fence: _OpenFence | None = None
+
+    def report(at: _OpenFence, message: str, fix: str = "") -> None:
+        result.problems.append(Problem(file, offset + at.start + 1, message, fix))
+
+    for index, line in enumerate(lines):
+        if fence is None:
+            fence = _open_fence(index, line)
+            if fence is not None and fence.role == "refused":
+                report(fence, *fence.problem)
             continue
-        prefix, fence, info = m.group("prefix"), m.group("fence"), m.group("info").strip()
-        close = re.compile(r"^[ \t>]*" + re.escape(fence) + r"[ \t]*$")
-        start = i
-        i += 1
-        inner: list[str] = []
-        while i < len(lines) and not close.match(lines[i]):
-            inner.append(_strip_prefix(lines[i], prefix))
-            i += 1
-        closed = i < len(lines)
-        i += 1  # past the closing fence
-        lang, _, option_text = info.partition(" ")
-        lang = lang.lstrip(".")
-        if "\t" in lang:
-            lang, _, more = lang.partition("\t")
-            option_text = more + " " + option_text
-        if not lang.startswith("ai-"):
+        verdict = fence.step(line)
+        if verdict == "more":
             continue
-        line_no = offset + start + 1
-        if lang not in KINDS:
-            known = ", ".join(KINDS)
-            result.problems.append(
-                Problem(file, line_no, f"unknown directive kind `{lang}`", f"use one of: {known}")
-            )
-            continue
-        if not closed:
-            result.problems.append(
-                Problem(
-                    file,
-                    line_no,
-                    f"the `{lang}` fence is never closed",
-                    f"add a line with {fence} after the prompt",
+        if verdict == "close":
+            for i in range(fence.start, index + 1):
+                in_fence[i] = True
+            if fence.role == "directive":
+                _finish(
+                    fence, (offset + fence.start + 1, offset + index + 1), file, settings, result
                 )
+        elif fence.role == "directive":
+            report(
+                fence,
+                f"the `{fence.lang}` fence is cut off at line {offset + index + 1}: {verdict}, "
+                "so the page does not show it as a directive",
+                "indent and quote every line of the directive, its closing "
+                f"{fence.fence} included, like its opening fence",
             )
-            continue
-        kind = KINDS[lang]
-        options, complaints = parse_options(option_text)
-        prompt = normalize_prompt("\n".join(inner))
-        for complaint in complaints:
-            result.problems.append(Problem(file, line_no, complaint))
-        _, errors = validate(kind, options, prompt, settings)
-        for message, fix in errors:
-            result.problems.append(Problem(file, line_no, message, fix))
-        if not complaints and not errors:
-            result.directives.append(Directive(kind, options, prompt, file, line_no, offset + i))
+        fence = None
+    if fence is not None and fence.role == "directive":
+        report(
+            fence,
+            f"the `{fence.lang}` fence is never closed",
+            f"add a line with {fence.fence} after the prompt, indented and quoted like "
+            "the opening fence",
+        )
+    prose = [line for line, fenced in zip(raw, in_fence, strict=True) if not fenced]
     result.human_text = _clean_prose("\n".join(prose))
     return result
+
+
+def _open_fence(index: int, line: str) -> _OpenFence | None:
+    """The fence superfences opens on ``line`` (the index-th of the page), if any.
+
+    An ``ai-`` line that superfences formats as no directive (or reads as no fence at all) is
+    opened all the same, as ``"refused"``: the scanner reports it, and skips what follows as the
+    content of a fence, as the author meant it.
+    """
+    ws_len = 0
+    while ws_len < len(line) and line[ws_len] in _PREFIX_CHARS:
+        ws_len += 1
+    quote_level = line[:ws_len].count(">")
+    header = read_fence_header(line, ws_len)
+    if header is None:
+        bare = _FENCE.match(line, ws_len)
+        if bare is None:
+            return None
+        fence = bare.group()
+    else:
+        fence = header.fence
+    info = line[ws_len + len(fence) :]
+    lang = (header.lang if header is not None else None) or ""
+    if header is not None and not lang and header.attrs:
+        lang, _ = _attr_values(header.attrs)
+    if lang.startswith("ai-") or _AI_INFO.match(info):
+        if header is not None and lang in KINDS and not header.attrs and not header.unrecognized:
+            options, complaints = parse_options(header.options or "")
+            return _OpenFence(
+                index, fence, ws_len, quote_level, "directive", lang, options, complaints
+            )
+        problem = _header_problem(header, fence, info)
+        return _OpenFence(index, fence, ws_len, quote_level, "refused", problem=problem)
+    if header is None or not _opens_code(header):
+        return None
+    return _OpenFence(index, fence, ws_len, quote_level, "code", lang)
+
+
+def _finish(
+    fence: _OpenFence,
+    lines: tuple[int, int],
+    file: str,
+    settings: Mapping[str, object],
+    result: PageScan,
+) -> None:
+    """Report the problems of a closed directive (its opening and closing ``lines``), or keep it."""
+    line_no, end_line = lines
+    prompt = fence.prompt
+    for complaint in fence.complaints:
+        result.problems.append(Problem(file, line_no, complaint))
+    _, errors = validate(KINDS[fence.lang], fence.options, prompt, settings)
+    for message, fix in errors:
+        result.problems.append(Problem(file, line_no, message, fix))
+    if not fence.complaints and not errors:
+        result.directives.append(
+            Directive(KINDS[fence.lang], fence.options, prompt, file, line_no, end_line)
+        )

@@ -99,6 +99,12 @@ def test_directives_inside_admonitions_lists_and_quotes_are_found_and_dedented()
         ('```ai-text seed="1" seed="2"\nx\n```', "given twice"),
         ("```ai-text\n\n```", "the directive has no prompt"),
         ("```ai-text\nnever closed\n", "never closed"),
+        ("```ai-text\nThe closing fence is indented.\n  ```\n", "never closed"),
+        ("> ```ai-text\nA lazy quote.\n> ```\n", "cut off at line 4: it is less indented"),
+        ("```{.ai-text}\nx\n```", "the directive's kind is written in braces"),
+        ('```ai-text label="a"seed="7"\nx\n```', "cannot tell where the value of `label` ends"),
+        ('```ai-text\u00a0seed="1"\nx\n```', "unusual space (U+00A0)"),
+        ('```ai-video seed="1"\nx\n```', "unknown directive kind `ai-video`"),
     ],
 )
 def test_bad_directives_give_located_errors_with_a_fix(fence: str, message: str) -> None:
@@ -130,6 +136,53 @@ def test_option_parsing_matches_superfences() -> None:
     assert ours == theirs == {"model": "gpt-4o", "alt": 'a "quoted" cat', "label": "x=y"}
 
 
+def test_the_copied_superfences_patterns_are_still_its_own() -> None:
+    from pymdownx import superfences
+
+    from aicraft import directives
+
+    for ours, theirs in (
+        (directives._RE_OPTIONS, superfences.RE_OPTIONS),
+        (directives._RE_HL_LINES, superfences.RE_HL_LINES),
+        (directives._RE_LINENUMS, superfences.RE_LINENUMS),
+    ):
+        assert (ours.pattern, ours.flags) == (theirs.pattern, theirs.flags)
+    assert superfences.PREFIX_CHARS == directives._PREFIX_CHARS
+    assert superfences.NESTED_FENCE_END == r"%s[ \t]*$"
+
+
+def test_options_are_split_as_the_renderer_splits_them_or_refused() -> None:
+    assert parse_options('label=\'say "hi" now\' seed="7"') == (
+        {"label": 'say "hi" now', "seed": "7"},
+        [],
+    )
+    options, complaints = parse_options('label="say "hi" now"')
+    assert options == {"label": "say ", "hi": "hi", "now": "now"}  # what superfences reads
+    assert complaints and "cannot tell where the value of `label` ends" in complaints[0]
+    assert "label='...'" in complaints[0]
+
+
+def test_a_backtick_in_an_option_is_read_as_the_renderer_reads_it() -> None:
+    page = scan('```ai-text label="a `b` c"\nx\n```\n\n```ai-text\ny\n```\n', "p.md", SETTINGS)
+    assert page.problems == []
+    assert [(d.line, dict(d.options)) for d in page.directives] == [
+        (1, {"label": "a `b` c"}),
+        (5, {}),
+    ]
+
+
+def test_a_fence_line_superfences_would_backtrack_on_is_read_in_bounded_time() -> None:
+    import time
+
+    # RE_NESTED_FENCE_START needs about 2**n steps to refuse n options followed by junk.
+    line = "```ai-text " + 'a="1" ' * 5000 + "%"
+    start = time.monotonic()
+    page = scan(f"{line}\nx\n```\n", "p.md", SETTINGS)
+    assert time.monotonic() - start < 2
+    assert [p.line for p in page.problems] == [1]
+    assert "cannot read the options at `%`" in str(page.problems[0])
+
+
 def test_prompt_normalisation_is_whitespace_insensitive() -> None:
     assert normalize_prompt("\n\n  line one  \r\n\tline two\n\n") == "line one\n  line two"
     assert normalize_prompt("a\r\nb  \n") == normalize_prompt("a\nb")
@@ -146,6 +199,22 @@ def test_validate_returns_typed_spec() -> None:
     assert errors == []
     assert spec is not None
     assert (spec.size, spec.seed, spec.show_prompt, spec.alt) == ((640, 480), 7, False, "A cat")
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "---\n\nAn introduction between two rules.\n\n---\n",  # no mapping: MkDocs renders it
+        "---\ndate: 2024-13-45\n---\n",  # YAML that fails to load (ValueError): rendered too
+    ],
+)
+def test_front_matter_is_only_what_mkdocs_takes_off(head: str) -> None:
+    page = scan(head + "\n```ai-text\nPrompt\n```\n", "p.md", SETTINGS)
+    assert page.problems == [] and page.meta == {}
+    line = head.count("\n") + 2
+    assert [(d.line, d.prompt) for d in page.directives] == [(line, "Prompt")]
+    inside = scan("---\n```ai-text\nPrompt\n```\n---\n", "p.md", SETTINGS)
+    assert [d.line for d in inside.directives] == [2]
 
 
 def test_line_numbers_count_windows_line_endings_and_front_matter() -> None:

@@ -31,8 +31,16 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
+from pymdownx.superfences import RE_NESTED_FENCE_START
 
-from aicraft.directives import KINDS, PageScan, normalize_prompt, scan, validate
+from aicraft.directives import (
+    KINDS,
+    PageScan,
+    normalize_prompt,
+    read_fence_header,
+    scan,
+    validate,
+)
 from aicraft.errors import Problem
 
 # Hypothesis' caches go to the temporary folder, not into the repository.
@@ -80,7 +88,7 @@ class Block:
 
 # Words: ASCII, accented and CJK letters, RTL script, emoji, zero-width and bidi controls,
 # Markdown emphasis and inline code. Never a line break (line numbers are the oracle).
-# (Tabs inside prompts have their own test below: in a quote they are a known disagreement.)
+# (Tabs inside prompts have their own tests below: in a quote, the prompt depends on the prefix.)
 _ODD = ["\u200b", "\u200d", "\u202e", "\u2066", "\ufeff", "é", "ß", "中文", "עברית", "🙂"]
 word = st.one_of(
     st.text(
@@ -541,7 +549,7 @@ def test_the_scanner_agrees_with_the_renderer(doc: Document) -> None:
     assert _valid_only(rendered_directives(doc.text, doc.body_start)) == scanned
 
 
-# -- known disagreements, found by the properties above ------------------------------------------
+# -- disagreements the properties above once found (each was an xfail; kept as regressions) -----
 def _agree(text: str) -> None:
     page = scan(text, FILE, SETTINGS)
     scanned = [(d.kind, dict(d.options), d.prompt) for d in page.directives]
@@ -556,27 +564,19 @@ INDENTATION_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(INDENTATION_CASES))
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "aicraft.directives.scan closes a fence on any `^[ \\t>]*FENCE[ \\t]*$` line and keeps "
-        "lines that are less indented than the opening fence (or lazily continue a quote), "
-        "where pymdownx.superfences abandons the fence: the scanner finds (and generates) a "
-        "directive the page never shows"
-    ),
-)
 def test_scanner_and_renderer_agree_on_indentation_edge_cases(case: str) -> None:
     _agree(INDENTATION_CASES[case])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "aicraft.directives.scan expands tabs after removing the `> ` of a quote, "
-        "Python-Markdown before (NormalizeWhitespace: text.expandtabs(4)): a tab in a quoted "
-        "prompt gives another prompt, hence another key, at render time"
-    ),
-)
+@pytest.mark.parametrize("case", sorted(INDENTATION_CASES))
+def test_a_directive_the_renderer_abandons_is_a_located_problem(case: str) -> None:
+    text = INDENTATION_CASES[case]
+    page = scan(text, FILE, SETTINGS)
+    opening = next(i for i, line in enumerate(text.split("\n"), 1) if "ai-text" in line)
+    assert [p.line for p in page.problems] == [opening]
+    assert "never closed" in str(page.problems[0]) or "cut off" in str(page.problems[0])
+
+
 def test_a_tab_in_a_quoted_prompt_gives_the_same_prompt_as_the_renderer() -> None:
     _agree("> ```ai-text\n> The \t end.\n> ```\n")
 
@@ -585,15 +585,6 @@ def test_a_tab_in_an_unquoted_prompt_gives_the_same_prompt_as_the_renderer() -> 
     _agree("```ai-text\nThe \t end.\n```\n\n!!! note\n    ```ai-text\n    A\tb \t c\n    ```\n")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "aicraft.directives.scan treats a ``` line whose info string has a backtick as prose "
-        "(the CommonMark rule), but pymdownx.superfences formats it as a directive: the "
-        "directive is never generated and no problem is reported, and its closing ``` then "
-        "opens a code block that hides the next directives from the scanner"
-    ),
-)
 def test_a_backtick_in_an_option_is_a_directive_or_a_problem() -> None:
     text = '```ai-text label="a `quoted` word"\nA prompt.\n```\n\n```ai-text\nThe next.\n```\n'
     page = scan(text, FILE, SETTINGS)
@@ -604,14 +595,6 @@ def test_a_backtick_in_an_option_is_a_directive_or_a_problem() -> None:
         _agree(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "aicraft.directives.scan skips a fence whose info string is `{.ai-text}` (language in "
-        "an attribute list), but pymdownx.superfences formats it as a directive: it is shown as "
-        "'not generated yet' and never generated, and no problem is reported"
-    ),
-)
 def test_attribute_list_fences_are_directives_or_problems() -> None:
     text = "```{.ai-text}\nA prompt.\n```\n"
     page = scan(text, FILE, SETTINGS)
@@ -619,15 +602,6 @@ def test_attribute_list_fences_are_directives_or_problems() -> None:
     assert page.directives or [p.line for p in page.problems] == [1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "aicraft.directives.parse_options ends a quoted value at a quote followed by a blank "
-        "(superfences' fence grammar), but superfences then splits the options with RE_OPTIONS, "
-        'which ends it at the first matching quote: label="a"seed="7" is one label for the '
-        "scanner and a label plus a seed (another key) for the renderer"
-    ),
-)
 def test_a_value_containing_its_own_quote_is_read_as_the_renderer_reads_it() -> None:
     text = '```ai-text label="a"seed="7"\nA prompt.\n```\n'
     page = scan(text, FILE, SETTINGS)
@@ -635,3 +609,118 @@ def test_a_value_containing_its_own_quote_is_read_as_the_renderer_reads_it() -> 
         assert [p.line for p in page.problems] == [1] and page.directives == []
     else:
         _agree(text)
+
+
+@pytest.mark.parametrize(
+    "info", ['python foo="x"', 'python hl_lines="x"', "python linenums=1", 'python title="x"']
+)
+def test_a_code_fence_hides_directives_only_if_the_renderer_opens_it(info: str) -> None:
+    # superfences abandons a code fence whose options its highlight validator refuses (or
+    # cannot read): the directive shown inside it as an example is then a real one.
+    text = f"```{info}\n```ai-text\nInside.\n```\n```\n"
+    _agree(text)
+    assert len(scan(text, FILE, SETTINGS).directives) == (0 if "title" in info else 1)
+
+
+# -- the scanner reads fences as superfences does ---------------------------------------------
+header_rest = st.lists(
+    st.sampled_from(
+        [*"`~ \t.{}=\"'ab-_#+1x", "\u00a0", "\u3000", "\x0b", "ai-text", "seed", "label=", "é"]
+    ),
+    max_size=14,
+).map("".join)
+
+
+@FUZZ
+@given(header_rest, st.sampled_from(["", "```", "~~~~", "`", "~~"]))
+def test_the_fence_line_is_read_as_superfences_reads_it(rest: str, fence: str) -> None:
+    line = fence + rest
+    m = RE_NESTED_FENCE_START.match(line)
+    header = read_fence_header(line)
+    if m is None:
+        assert header is None, line
+        return
+    assert header is not None, line
+    ours = (header.fence, header.lang, header.attrs, header.options, header.unrecognized)
+    assert ours == m.group("fence", "lang", "attrs", "options", "unrecognized"), line
+
+
+_PREFIXES = [
+    "",
+    "",
+    "",
+    " ",
+    "  ",
+    "    ",
+    "\t",
+    "> ",
+    ">",
+    "> > ",
+    "    > ",
+    ">    ",
+    "  >",
+    " \t",
+]
+_INFOS = [
+    "ai-text",
+    'ai-image alt="x"',
+    ".ai-text",
+    " ai-text",
+    'ai-text seed="1"',
+    "ai-text label='a \"b\" c'",
+    'ai-text label="a`b`"',
+    "ai-text\t",
+    'ai-text\tseed="2"',
+    'ai-text label="x\ty"',
+]
+_OTHER_INFOS = [
+    "",
+    "python",
+    'python title="x"',
+    'python foo="x"',
+    'python hl_lines="1 2"',
+    'python hl_lines="x"',
+    "{.python}",
+    "python {.x}",
+    "text x",
+    "{.ai-text}",
+    "ai-video",
+    'ai-text label="a"seed="7"',
+]
+_BODIES = ["A prompt.", "", "  ", "x\ty", "!!! note", "- item", "<div>", "    code", "\t\tz", "---"]
+_FENCES = ["```", "~~~", "````"]
+
+
+@st.composite
+def fenced_block(draw: st.DrawFn) -> list[str]:
+    """A directive-like fence whose lines are now and then indented or quoted otherwise."""
+    prefix = draw(st.sampled_from(_PREFIXES))
+
+    def some_prefix() -> str:
+        return prefix if draw(st.integers(0, 4)) else draw(st.sampled_from(_PREFIXES))
+
+    fence = draw(st.sampled_from(_FENCES))
+    if draw(st.integers(0, 3)) == 0:
+        return [some_prefix() + fence + draw(st.sampled_from(_OTHER_INFOS))]
+    if draw(st.integers(0, 3)) == 0:
+        return [some_prefix() + draw(st.sampled_from(_BODIES))]
+    lines = [prefix + fence + draw(st.sampled_from(_INFOS))]
+    lines += [
+        some_prefix() + draw(st.sampled_from(_BODIES)) for _ in range(draw(st.integers(0, 3)))
+    ]
+    return [*lines, some_prefix() + fence + draw(trailing)]
+
+
+fenced_page = st.lists(fenced_block(), max_size=8).map(
+    lambda blocks: "\n".join(line for block in blocks for line in block)
+)
+
+
+@FUZZ
+@given(fenced_page)
+def test_a_page_without_problems_is_read_as_the_renderer_reads_it(text: str) -> None:
+    page = scan(text, FILE, SETTINGS)
+    _check_located(page, text)
+    if not page.problems:  # else the user is told to fix the page first
+        scanned = [(d.kind, dict(d.options), d.prompt) for d in page.directives]
+        assert _valid_only(rendered_directives(text)) == scanned
