@@ -1,19 +1,24 @@
 """Records to HTML with an inline credit; sanitising of model output.
 
-Everything a model produced is untrusted: it is converted from Markdown and then cleaned with
-nh3 (the Rust ammonia sanitiser) against a small allow-list, so no script, event handler,
-style, form, frame, image or ``javascript:`` URL in model output reaches a page as live markup.
-Everything else that goes into the HTML here (prompts, labels, alt text, model names) is
-escaped.
+Everything a model produced is untrusted: it is converted from Markdown by markdown-it-py
+(CommonMark, in time linear in the text; raw HTML is shown as text, links go only to http,
+https and mailto URLs, images are left out) and then cleaned with nh3 (the Rust ammonia
+sanitiser) against a small allow-list, so no script, event handler, style, form, frame, image
+or ``javascript:`` URL in model output reaches a page as live markup. Everything else that
+goes into the HTML here (prompts, labels, alt text, model names) is escaped.
 """
 
 from __future__ import annotations
 
+import re
 import threading
+from collections.abc import Sequence
 from html import escape
+from typing import Any
 
-import markdown
 import nh3
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from aicraft.directives import Spec
 from aicraft.disclosure import (
@@ -56,25 +61,56 @@ URL_SCHEMES = frozenset({"http", "https", "mailto"})
 _local = threading.local()
 
 
-def _markdown() -> markdown.Markdown:
+_SAFE_LINK = re.compile(r"^(?:https?|mailto):", re.IGNORECASE)
+# C0 control characters but tab, LF and CR: no HTML text holds them, and STX/ETX (\x02, \x03)
+# would let model output forge Python-Markdown's placeholders (``\x02wzxhzdk:0\x03``), which
+# the page's own Markdown then replaces with other stashed HTML (another item, say).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class _ModelMarkdown(MarkdownIt):
+    """CommonMark for model output: links and autolinks only to http, https and mailto URLs.
+
+    A link to anything else (``javascript:``, ``data:``, a relative path) stays literal text.
+    """
+
+    def validateLink(self, url: str) -> bool:
+        """Whether ``url`` (entities decoded, percent-encoded) may become a link."""
+        return bool(_SAFE_LINK.match(url.strip()))
+
+
+def _no_image(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    """Images in model output are not shown (the sanitiser would remove them anyway)."""
+    return ""
+
+
+def _markdown() -> MarkdownIt:
     md = getattr(_local, "md", None)
     if md is None:
-        md = markdown.Markdown(extensions=["sane_lists", "nl2br"], output_format="html")
+        # Raw HTML is text (html=False); a single newline is a line break (breaks=True), as
+        # Python-Markdown's nl2br did before. markdown-it-py parses in linear time and stops
+        # nesting at maxNesting (20), so no model output can make a build hang.
+        md = _ModelMarkdown("commonmark", {"html": False, "breaks": True, "xhtmlOut": False})
+        md.add_render_rule("image", _no_image)
         _local.md = md
     return md
 
 
 def sanitize_markdown(text: str) -> str:
-    """Model output (Markdown, possibly hostile) to safe HTML."""
-    md = _markdown()
-    md.reset()
-    html = md.convert(text)
-    return sanitize_html(html)
+    """Model output (Markdown, possibly hostile) to safe HTML.
+
+    Rendered with markdown-it-py (raw HTML shown as text, only http, https and mailto links),
+    then cleaned with :func:`sanitize_html` all the same.
+    """
+    return sanitize_html(_markdown().render(text))
 
 
 def sanitize_html(html: str) -> str:
-    """Clean an HTML fragment down to the allow-list; links get ``rel="nofollow noopener"``."""
-    return nh3.clean(
+    """Clean an HTML fragment down to the allow-list; links get ``rel="nofollow noopener"``.
+
+    Control characters are removed (also those written as character references).
+    """
+    cleaned = nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),
         clean_content_tags=set(DROPPED_WITH_CONTENT),
@@ -84,6 +120,7 @@ def sanitize_html(html: str) -> str:
         link_rel="nofollow noopener noreferrer",
         strip_comments=True,
     )
+    return _CONTROL.sub("", cleaned)
 
 
 def _attributes(

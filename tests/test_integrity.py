@@ -853,16 +853,6 @@ def test_deeply_nested_model_output_renders_in_bounded_time(name: str) -> None:
     assert time.monotonic() - start < 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "aicraft/render.py sanitize_markdown renders model output with Python-Markdown, whose "
-        "link parser is quadratic in unclosed '[': 100,000 of them (under the 100,000-character "
-        "limit of engine.MAX_TEXT_OUTPUT_CHARS) take ~15 minutes to build (10,000: 9 s; "
-        "20,000: 36 s). markdown-it-py (linear; already installed with rich) renders them in "
-        "under a second"
-    ),
-)
 def test_pathological_model_output_renders_in_bounded_time() -> None:
     text = "\n\n".join(PATHOLOGICAL.values())
     assert _render_in_child(text, timeout=6) is not None, "rendering did not finish in 6 s"

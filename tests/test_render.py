@@ -85,6 +85,53 @@ def test_ordinary_markdown_survives_sanitising() -> None:
     assert 'href="https://example.org"' in html and "nofollow" in html
 
 
+def test_single_newlines_are_line_breaks_and_lists_are_lists() -> None:
+    html = sanitize_markdown("Frost on the bench,\nsilver on the gate.\n\n1. one\n2. two\n- three")
+    assert "bench,<br>" in html and "silver on the gate." in html
+    assert "<ol>" in html and "<li>one</li>" in html and "<li>two</li>" in html
+    assert "<ul>" in html and "<li>three</li>" in html  # a new marker starts a new list
+
+
+def test_raw_html_in_model_output_is_shown_as_text() -> None:
+    html = sanitize_markdown('A <b>bold</b> claim <span title="x">and</span> <!-- a comment -->')
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html
+    assert "&lt;span" in html and "&lt;!-- a comment --&gt;" in html
+    assert "<b>" not in html and "<span" not in html
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "[x](javascript:alert(1))",
+        "[x](&#106;avascript:alert(1))",
+        "[x](data:text/html,hi)",
+        "[x](/relative/path)",
+        "<javascript:alert(1)>",
+        "[x][r]\n\n[r]: vbscript:msgbox(1)",
+    ],
+)
+def test_only_http_https_and_mailto_links_become_links(link: str) -> None:
+    assert "<a" not in sanitize_markdown(link)
+
+
+def test_safe_links_and_autolinks_are_kept() -> None:
+    html = sanitize_markdown("[a](https://a.example) <http://b.example> [m](mailto:x@c.example)")
+    assert html.count("<a ") == 3
+    assert 'href="mailto:x@c.example"' in html and 'href="http://b.example"' in html
+
+
+def test_control_characters_cannot_forge_python_markdown_placeholders() -> None:
+    html = sanitize_markdown("\x02wzxhzdk:0\x03 &#2;wzxhzdk:1&#x3; <b>&#x2;</b>\x7f\x00")
+    assert not any(c in html for c in "\x00\x02\x03\x7f"), repr(html)
+    assert "wzxhzdk:0" in html  # the rest is kept, as text
+
+
+def test_images_in_model_output_are_not_shown() -> None:
+    html = sanitize_markdown("Look: ![a tracking pixel](https://evil.example/p.png) done.")
+    assert "<img" not in html and "evil.example" not in html and "tracking pixel" not in html
+    assert "Look:" in html and "done." in html
+
+
 def _record(body: str, kind: str = "text", **extra: object) -> Record:
     values: dict = dict(
         key=sha256_text(body + kind),
