@@ -26,13 +26,15 @@ import io
 import json
 import re
 import struct
+import warnings
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 from xml.etree import ElementTree as ET
 
-from PIL import Image, TiffImagePlugin
+from PIL import Image, TiffImagePlugin, UnidentifiedImageError
 
 from aicraft import __version__
 from aicraft.errors import AicraftError
@@ -663,6 +665,53 @@ def _open(data: bytes) -> Image.Image:
 
 
 # --- public API ---------------------------------------------------------------------------
+
+#: What Pillow raises while reading a corrupt image (besides ImageError of our own parsers).
+DECODE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    zlib.error,
+    Image.DecompressionBombError,
+)
+
+
+def read_header(
+    source: bytes | Path | BinaryIO, max_pixels: int | None = None
+) -> tuple[str, int, int]:
+    """``(format, width, height)`` of a PNG, WebP or JPEG image, from its header alone.
+
+    ``source`` is the image's bytes, its file's path or an open binary file (of which only
+    the header is read). No pixel is decoded, so this is cheap whatever the image, and safe
+    for a decompression bomb: with ``max_pixels``, an image of more pixels is refused here,
+    before anything decodes it. An ImageError says what is wrong: not such an image, no
+    pixels, or too many.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            fp = io.BytesIO(source) if isinstance(source, bytes) else source
+            with Image.open(fp, formats=FORMATS) as im:
+                fmt, (width, height) = im.format or "", im.size
+    except Image.DecompressionBombError:  # Pillow's own limit, far above any sane setting
+        limit = max_pixels or Image.MAX_IMAGE_PIXELS
+        raise ImageError(f"the image has more than {limit} pixels") from None
+    except FileNotFoundError:
+        raise ImageError("the image file is missing") from None
+    except UnidentifiedImageError:
+        raise ImageError("not a PNG, WebP or JPEG image") from None
+    except DECODE_ERRORS as exc:
+        raise ImageError(f"not a readable PNG, WebP or JPEG image: {exc}") from None
+    if width <= 0 or height <= 0:
+        raise ImageError("the image has no pixels")
+    if max_pixels is not None and width * height > max_pixels:
+        raise ImageError(
+            f"the image is {width}x{height} pixels, more than the limit of {max_pixels} "
+            "(max_image_pixels)"
+        )
+    return fmt, width, height
 
 
 def embed_metadata(data: bytes, meta: ImageDisclosure, fmt: str = "PNG") -> bytes:

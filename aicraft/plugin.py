@@ -330,7 +330,7 @@ class AicraftPlugin(BasePlugin):
                 spec,
                 self.settings.show_prompts,
                 ledger_href=f"{LEDGER_SCHEME}#{disclosure.ledger_anchor(record)}",
-                content_sha256=image.sha256 if image else None,
+                content_sha256=image.source_sha256 if image else None,
                 srcset=publication.srcset(image, width),
             )
             self._rendered[memo] = html

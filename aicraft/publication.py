@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aicraft import __version__
+from aicraft.config import Settings
 from aicraft.disclosure import (
     C2PA_NOT_SIGNED,
     PageDisclosure,
@@ -52,13 +53,19 @@ class PageInfo:
 
 @dataclass
 class PublishedImage:
-    """A store image as the site serves it."""
+    """A store image as the site serves it.
+
+    ``sha256`` is the published file's (metadata embedded, maybe signed): what the ledger
+    lists. ``source_sha256`` is the store file's: what an approval binds to (see
+    :func:`aicraft.review.content_sha256`), so review states are checked against it.
+    """
 
     name: str
     data: bytes
     sha256: str
     c2pa: str = C2PA_NOT_SIGNED
     variants: dict[int, tuple[str, bytes]] = field(default_factory=dict)
+    source_sha256: str = ""
 
 
 @dataclass
@@ -99,7 +106,8 @@ def build(
 
     ``pages`` give URLs, titles and front matter (missing pages get their source path as URL
     and the scanner's front matter); ``images`` the published image files (for their sha256
-    and C2PA state).
+    and C2PA state). An image's review is checked against its store file's sha256 (what an
+    approval binds to); the ledger lists the published file's sha256.
     """
     settings = engine.settings
     pages = pages or {}
@@ -127,10 +135,15 @@ def build(
             show_prompts=settings.show_prompts,
             c2pa=image.c2pa if image else C2PA_NOT_SIGNED,
             content_url=f"{ASSET_DIR}/{record.original}" if record.kind == "image" else None,
-            content_sha256=image.sha256 if image else _file_sha(engine, record),
+            # What the review binds to: the store file, not the published copy (whose
+            # embedded metadata, and signature, make its bytes differ).
+            content_sha256=image.source_sha256 if image else _file_sha(engine, record),
         )
         result.items.setdefault(item.page, []).append(published)
-        result.entries.append(ledger_entry(published, settings))
+        entry = ledger_entry(published, settings)
+        if image is not None:
+            entry["content_sha256"] = image.sha256  # the ledger names the file it serves
+        result.entries.append(entry)
     for src, scan in site.pages.items():
         info = pages.get(src) or PageInfo(src=src, url=src, meta=scan.meta)
         try:
@@ -156,7 +169,7 @@ def _file_sha(engine: Engine, record: Record) -> str | None:
     if record.kind != "image":
         return None
     try:
-        return hashlib.sha256(engine.store.file_path(record.original).read_bytes()).hexdigest()
+        return hashlib.sha256(engine.store.read_file(record.original)).hexdigest()
     except (OSError, StoreError):
         return None
 
@@ -216,9 +229,18 @@ def publish_images(
 
     Results are cached in ``cache_dir`` by a digest of the image, its metadata and the
     settings, so rebuilds redo nothing; images are processed on all cores.
+
+    Each image fails alone: one that cannot be read, is not a PNG, WebP or JPEG image, is
+    corrupt, or has more pixels than ``max_image_pixels`` (read from its header, before
+    anything decodes it) is left out and reported as a Problem at its directive that names
+    the record file and the image.
     """
+    from aicraft import images
+
     settings = engine.settings
+    max_pixels = int(getattr(settings, "max_image_pixels", None) or Settings.max_image_pixels)
     jobs: dict[str, Any] = {}
+    owners: dict[str, tuple[str, int, Path]] = {}
     problems: list[Problem] = []
     for item in site.items:
         if item.spec.kind != "image":
@@ -234,16 +256,32 @@ def publish_images(
         meta = image_disclosure(record, item.spec.alt or "", settings, show)
         for name in record.image_files:
             jobs.setdefault(name, meta)
+            owners.setdefault(name, (item.page, item.line, engine.store.record_path(record.key)))
     signer = _signer(settings)
 
-    def work(name: str) -> PublishedImage:
-        source = engine.store.file_path(name).read_bytes()
-        return _publish_one(name, source, jobs[name], widths, signer, cache_dir)
+    def work(name: str) -> PublishedImage | Problem:
+        page, line, record_path = owners[name]
+        try:
+            source = engine.store.read_file(name)  # never through a symlink
+            images.read_header(source, max_pixels)  # before anything decodes it
+            return _publish_one(name, source, jobs[name], widths, signer, cache_dir)
+        except (StoreError, images.ImageError, *images.DECODE_ERRORS) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            return Problem(
+                page,
+                line,
+                f"{record_path}: its image {name} is not published: {reason}",
+                "restore the image from version control, or delete the record and run "
+                "`aicraft generate` to make it again",
+            )
 
     published: dict[str, PublishedImage] = {}
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
         for name, result in zip(jobs, pool.map(work, jobs), strict=True):
-            published[name] = result
+            if isinstance(result, Problem):
+                problems.append(result)
+            else:
+                published[name] = result
     return published, problems
 
 
@@ -272,18 +310,19 @@ def _publish_one(
 ) -> PublishedImage:
     from aicraft import images
 
+    source_sha256 = hashlib.sha256(source).hexdigest()
     digest = hashlib.sha256(
         json.dumps(
             [
                 __version__,
-                hashlib.sha256(source).hexdigest(),
+                source_sha256,
                 repr(meta),
                 list(widths),
                 signer is not None and hashlib.sha256(signer[0]).hexdigest(),
             ]
         ).encode()
     ).hexdigest()[:32]
-    cached = _from_cache(cache_dir, digest, name, widths) if signer is None else None
+    cached = _from_cache(cache_dir, digest, name, widths, source_sha256) if signer is None else None
     if cached is not None:
         return cached
     data = images.embed_metadata(source, meta, "PNG")
@@ -300,14 +339,16 @@ def _publish_one(
             for w, (n, b) in variants.items()
         }
         state = images.c2pa_state(data, "png")
-    result = PublishedImage(name, data, hashlib.sha256(data).hexdigest(), state, variants)
+    result = PublishedImage(
+        name, data, hashlib.sha256(data).hexdigest(), state, variants, source_sha256
+    )
     if signer is None:
         _to_cache(cache_dir, digest, result)
     return result
 
 
 def _from_cache(
-    cache_dir: Path | None, digest: str, name: str, widths: tuple[int, ...]
+    cache_dir: Path | None, digest: str, name: str, widths: tuple[int, ...], source_sha256: str
 ) -> PublishedImage | None:
     if cache_dir is None:
         return None
@@ -321,7 +362,9 @@ def _from_cache(
         path = folder / variant_name(name, width)
         if path.is_file():
             variants[width] = (path.name, path.read_bytes())
-    return PublishedImage(name, data, hashlib.sha256(data).hexdigest(), C2PA_NOT_SIGNED, variants)
+    return PublishedImage(
+        name, data, hashlib.sha256(data).hexdigest(), C2PA_NOT_SIGNED, variants, source_sha256
+    )
 
 
 def _to_cache(cache_dir: Path | None, digest: str, image: PublishedImage) -> None:

@@ -134,6 +134,15 @@ class Store:
                         f"{path}: its image {name} is missing from the store; restore it from "
                         "version control, or delete the record and run `aicraft generate`"
                     )
+                from aicraft.images import ImageError, read_header
+
+                try:
+                    read_header(image)  # the header only: cheap, and no pixel is decoded
+                except ImageError as exc:
+                    raise StoreError(
+                        f"{path}: its image {name} is broken ({exc}); restore it from version "
+                        "control, or delete the record and run `aicraft generate`"
+                    ) from None
         with self._lock:
             self._cache[key] = record
         return record

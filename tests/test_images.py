@@ -13,16 +13,18 @@ import importlib.util
 import io
 import json
 import shutil
+import struct
 import subprocess
 import sys
 import xml.dom.minidom
+import zlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
 from aicraft.errors import AicraftError
 from aicraft.images import (
@@ -37,6 +39,7 @@ from aicraft.images import (
     embed_metadata,
     has_c2pa_manifest,
     make_variants,
+    read_header,
     read_metadata,
     sign_c2pa,
     xmp_packet,
@@ -436,6 +439,63 @@ def test_unsupported_images_and_formats_are_clear_errors() -> None:
     with pytest.raises(ImageError, match="unsupported image format"):
         embed_metadata(encode(picture(), "PNG"), make_meta(), "gif")
     assert issubclass(ImageError, AicraftError)
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims ``width`` x ``height`` pixels; its image data is garbage."""
+
+    def chunk(ctype: bytes, payload: bytes) -> bytes:
+        crc = zlib.crc32(ctype + payload)
+        return struct.pack(">I", len(payload)) + ctype + payload + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", b"not zlib")
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_read_header_gives_format_and_size_from_bytes_or_a_file(
+    fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = encode(picture(size=(96, 64)), fmt)
+    path = tmp_path / "image"
+    path.write_bytes(data)
+
+    def no_decoding(self: Any) -> Any:
+        raise AssertionError("read_header decoded pixels")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    assert read_header(data) == (fmt, 96, 64)
+    assert read_header(path, max_pixels=96 * 64) == (fmt, 96, 64)
+    with path.open("rb") as handle:
+        assert read_header(handle) == (fmt, 96, 64)
+
+
+def test_read_header_refuses_a_decompression_bomb_before_decoding() -> None:
+    bomb = _png_header_only(20_000, 20_000)  # 400 megapixels: Pillow's own limit refuses it
+    with pytest.raises(ImageError, match="more than 40000000 pixels"):
+        read_header(bomb, max_pixels=40_000_000)
+    big = _png_header_only(10_000, 5_000)  # under Pillow's limit, over the setting
+    with pytest.raises(ImageError, match=r"10000x5000 pixels, more than the limit of 1000"):
+        read_header(big, max_pixels=1000)
+    assert read_header(big) == ("PNG", 10_000, 5_000)  # no limit: the header is all it reads
+
+
+def test_read_header_names_what_is_wrong(tmp_path: Path) -> None:
+    with pytest.raises(ImageError, match=r"not a PNG, WebP or JPEG image$"):
+        read_header(encode(picture("P"), "GIF"))
+    with pytest.raises(ImageError, match=r"not a PNG, WebP or JPEG image$"):
+        read_header(b"plain text, no image")
+    with pytest.raises(ImageError, match="not a readable PNG, WebP or JPEG image: "):
+        read_header(b"\x89PNG\r\n\x1a\n" + b"garbage" * 50)
+    with pytest.raises(ImageError, match="missing"):
+        read_header(tmp_path / "nowhere.png")
+    with pytest.raises(ImageError, match="PNG"):
+        read_header(_png_header_only(0, 10))
 
 
 def test_disclosure_is_validated() -> None:

@@ -95,28 +95,50 @@ class Measured:
     timed_out: bool
 
 
+# Linux charges a child that execs straight from this process with this process's peak memory
+# (exec records the old memory's high-water mark in the child's ru_maxrss, and a vfork'ed or
+# posix_spawn'ed child still shares this process's memory until it execs): a small launcher
+# in between makes ru_maxrss the command's own.
+_LAUNCHER = (
+    "import os, subprocess, sys\n"
+    "child = subprocess.Popen(sys.argv[2:])\n"
+    "_, status, usage = os.wait4(child.pid, 0)\n"
+    "with open(sys.argv[1], 'w') as out:\n"
+    "    out.write(str(usage.ru_maxrss))\n"
+    "sys.exit(os.waitstatus_to_exitcode(status) % 256)\n"
+)
+
+
 def run_measured(args: list[str], *, env: dict[str, str], cwd: Path, timeout: float) -> Measured:
     """Run ``args``; kill it after ``timeout`` s; its own peak memory (ru_maxrss) and time."""
-    with tempfile.TemporaryFile() as out:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryDirectory() as tmp:
+        peak = Path(tmp) / "maxrss"
         start = time.monotonic()
-        process = subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-c", _LAUNCHER, str(peak), *args],
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # the launcher and the command: one group to kill
+        )
         timed_out = threading.Event()
 
         def kill() -> None:
             timed_out.set()
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
 
         timer = threading.Timer(timeout, kill)
         timer.start()
         try:
-            _, status, usage = os.wait4(process.pid, 0)
+            process.wait()
         finally:
             timer.cancel()
-        process.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.monotonic() - start
         out.seek(0)
         output = out.read().decode("utf-8", "replace")
-    return Measured(process.returncode, output, seconds, usage.ru_maxrss / 1024, timed_out.is_set())
+        max_rss_kb = int(peak.read_text()) if peak.is_file() else 0
+    return Measured(process.returncode, output, seconds, max_rss_kb / 1024, timed_out.is_set())
 
 
 def aicraft_cmd(*args: str) -> list[str]:
@@ -232,16 +254,6 @@ def _conflict(text: str) -> str:
     )(text)
 
 
-def _xfail(reason: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=reason)
-
-
-CORRUPT_IMAGE = _xfail(
-    "aicraft/publication.py publish_images lets the image decoder's error escape: one corrupt "
-    "image in the store fails the whole build with 'not a PNG, WebP or JPEG image' naming no "
-    "file, and aicraft status does not look at image files at all"
-)
-
 # name -> (record it breaks: "text" or "image", how, words the report must contain)
 CORRUPTIONS: dict[str, tuple[str, Any, str]] = {
     "bad-yaml": ("text", _sub(r"^kind: text$", "kind: [text"), "YAML"),
@@ -316,9 +328,6 @@ CORRUPTIONS: dict[str, tuple[str, Any, str]] = {
         "keep.png",
     ),
 }
-MARKS: dict[str, pytest.MarkDecorator] = {
-    "image-corrupt": CORRUPT_IMAGE,
-}
 
 
 def _break(site: Site, case: str) -> Path:
@@ -336,7 +345,7 @@ def _break(site: Site, case: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, marks=MARKS.get(c, ())) for c in CORRUPTIONS])
+@pytest.mark.parametrize("case", list(CORRUPTIONS))
 def test_a_broken_record_is_reported_by_name_and_nothing_else_is_lost(
     site: Site, case: str
 ) -> None:
@@ -504,15 +513,6 @@ def test_editing_an_approved_text_voids_the_approval(site: Site) -> None:
     assert [(f["file"], f["line"]) for f in policy] == [("index.md", 9)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "an approval binds to the sha256 of the store's image file (aicraft/review.py "
-        "content_sha256), but aicraft/plugin.py _format and aicraft/publication.py build check "
-        "it against PublishedImage.sha256, the published copy with metadata embedded: an "
-        "approved image is always published as 'changed since approval'"
-    ),
-)
 def test_an_approved_image_is_published_as_reviewed(site: Site) -> None:
     path = site.record("A square.")
     result = run("review", "approve", path.name[:16], "--by", "Ed Itor", "-f", str(site.config))
@@ -786,15 +786,6 @@ def test_huge_and_malformed_answers_fail_alone_with_clear_errors_in_bounded_memo
     assert "Traceback" not in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "max_image_pixels is only checked when a provider answers (aicraft/providers/openai.py "
-        "_to_png): aicraft/publication.py publish_images -> images.embed_metadata/make_variants "
-        "decode a store image of any size, so a 100-megapixel PNG committed to the store takes "
-        "~600 MB to build, unreported"
-    ),
-)
 def test_a_decompression_bomb_in_the_store_is_refused_before_decoding(site: Site) -> None:
     record = Record.loads(site.record("A square.").read_text("utf-8"), "x")
     (site.store / record.original).write_bytes(bomb_png())
@@ -808,6 +799,115 @@ def test_a_decompression_bomb_in_the_store_is_refused_before_decoding(site: Site
     assert not done.timed_out
     assert done.max_rss_mb < 250, f"peak memory {done.max_rss_mb:.0f} MB"
     assert record.original in done.output and "pixels" in done.output
+
+
+TWO_IMAGES = (
+    f"# Pictures\n\n{PROSE * 4}\n\n"
+    '```ai-image size="64x64" alt="A blue square"\nA square.\n```\n\n'
+    '```ai-image size="64x48" alt="A red circle"\nA circle.\n```\n'
+)
+
+
+def _publish_images(config: Path) -> tuple[Any, Any, dict[str, Any], list[Any]]:
+    """The engine, the scan and ``publish_images``' result for the site of ``config``."""
+    from aicraft import publication
+    from aicraft.config import Settings
+    from aicraft.engine import Engine
+
+    settings = Settings.from_mapping({"provider": "offline"}, config.parent)
+    engine = Engine(settings, environ={})
+    docs = config.parent / "docs"
+    scan = engine.scan((p.relative_to(docs).as_posix(), p.read_text()) for p in docs.rglob("*.md"))
+    published, problems = publication.publish_images(engine, scan, (32,), cache_dir=None)
+    return engine, scan, published, problems
+
+
+def _png_with_bad_pixels(width: int, height: int) -> bytes:
+    """A PNG whose header is valid (``width`` x ``height``) and whose image data is not."""
+    import struct
+    import zlib
+
+    def chunk(ctype: bytes, payload: bytes) -> bytes:
+        crc = zlib.crc32(ctype + payload)
+        return struct.pack(">I", len(payload)) + ctype + payload + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", b"?") + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(
+    ("case", "words"),
+    [
+        ("undecodable", "not published"),  # the header reads; decoding the pixels fails
+        ("bomb", "100000x1000 pixels, more than the limit"),  # refused from the header
+        ("garbage", "PNG, WebP or JPEG image"),
+    ],
+)
+def test_a_store_image_that_cannot_be_published_fails_alone_naming_its_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str, words: str
+) -> None:
+    for name in CLEAN_ENV:
+        monkeypatch.delenv(name, raising=False)
+    config = write_site(tmp_path / "site", {"index.md": TWO_IMAGES}, {"max_image_pixels": 10**7})
+    assert run("generate", "-f", str(config)).exit_code == 0
+    store = tmp_path / "site" / "generations"
+    circle = records_by_prompt(store)["A circle."]
+    square = records_by_prompt(store)["A square."]
+    broken = Record.loads(circle.read_text("utf-8"), str(circle)).original
+    data = {
+        "undecodable": _png_with_bad_pixels(64, 48),
+        "bomb": _png_with_bad_pixels(100_000, 1000),
+        "garbage": b"\x89PNG\r\n\x1a\n" + b"garbage" * 50,
+    }[case]
+    (store / broken).write_bytes(data)
+    from aicraft import images
+
+    embed = images.embed_metadata
+
+    def embed_but_never_the_broken_one(source: bytes, *args: Any, **kwargs: Any) -> bytes:
+        assert case != "bomb" or source != data, "the bomb reached the decoder"
+        return embed(source, *args, **kwargs)
+
+    monkeypatch.setattr(images, "embed_metadata", embed_but_never_the_broken_one)
+    _, _, published, problems = _publish_images(config)  # no crash
+    good = Record.loads(square.read_text("utf-8"), str(square)).original
+    assert list(published) == [good], "the other image is published"
+    assert len(problems) == 1, problems
+    (problem,) = problems
+    assert (problem.file, problem.line) == ("index.md", 9)
+    assert circle.name in problem.message and broken in problem.message
+    assert words in problem.message
+
+
+def test_an_image_is_reviewed_against_its_store_file_and_listed_with_its_published_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    from aicraft import publication
+
+    for name in CLEAN_ENV:
+        monkeypatch.delenv(name, raising=False)
+    config = write_site(tmp_path / "site", {"index.md": TWO_IMAGES})
+    assert run("generate", "-f", str(config)).exit_code == 0
+    store = tmp_path / "site" / "generations"
+    square = records_by_prompt(store)["A square."]
+    result = run("review", "approve", square.name[:16], "--by", "Ed Itor", "-f", str(config))
+    assert result.exit_code == 0, result.output
+    engine, scan, published, problems = _publish_images(config)
+    assert problems == []
+    record = Record.loads(square.read_text("utf-8"), str(square))
+    image = published[record.original]
+    stored = (store / record.original).read_bytes()
+    assert image.source_sha256 == hashlib.sha256(stored).hexdigest()
+    assert image.sha256 == hashlib.sha256(image.data).hexdigest() != image.source_sha256
+    built = publication.build(engine, scan, images=published)
+    (entry,) = [e for e in built.entries if e["key"] == record.key]
+    assert entry["review_status"] == "approved"
+    assert entry["ai_disclosure"] == "ai-assisted"
+    assert entry["content_sha256"] == image.sha256  # the ledger names the file it serves
+    (other,) = [e for e in built.entries if e["key"] != record.key]
+    assert other["review_status"] == "pending"
 
 
 PATHOLOGICAL = {

@@ -96,7 +96,7 @@ def test_the_editors_workflow_from_generation_to_publication(site_factory) -> No
     run("check", *f, ok=True)
     site = build_site(config, strict=True)
     html = next(site.glob("blog/20*/**/index.html")).read_text()
-    assert html.count("reviewed by Ed Itor on ") == 2
+    assert html.count("reviewed by Ed Itor on ") == 4
     assert "AI-assisted text, human-edited" in html
     history = _record(config, "text")[1].review["history"]
     assert [h["action"] for h in history] == ["approved", "approved"]
