@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
+import logging
 import socket
 import threading
 import time
@@ -428,6 +430,42 @@ def test_echoed_key_in_the_output_is_refused(server, make):
         make().generate_text(text())
     assert_safe(info.value)
     assert info.value.retryable is False
+
+
+# Not shaped like an OpenAI key: only scrubbing by value can hide it.
+LOCAL_TOKEN = "local-token-7f3a9c2e5b1d40688aa"
+
+
+@pytest.mark.parametrize("key", [KEY, LOCAL_TOKEN])
+def test_a_model_id_that_echoes_the_key_is_scrubbed(server, make, monkeypatch, key):
+    monkeypatch.setenv(KEY_ENV, key)
+    server.script(Behavior(model=f"gpt-4o-mini-{key}"))
+    result = make().generate_text(text())
+    assert key not in result.model
+    assert result.model.startswith("gpt-4o-mini-") and "[redacted]" in result.model
+
+
+@pytest.mark.parametrize("key", [KEY, LOCAL_TOKEN])
+def test_a_key_in_an_image_urls_path_is_scrubbed_from_errors_and_logs(
+    server, make, monkeypatch, caplog, key
+):
+    caplog.set_level(logging.DEBUG, logger="aicraft")
+    monkeypatch.setenv(KEY_ENV, key)
+    with socket.socket() as sock:  # a port nobody listens on: a transient failure, retried
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    for url in (
+        f"{server.root_url}/files/{key}/image.png",  # 404: fails at once
+        f"http://127.0.0.1:{port}/files/{key}/image.png",  # retried, then fails
+    ):
+        body = json.dumps({"created": 1, "data": [{"url": url}]}).encode()
+        server.script(Behavior(raw_body=body))
+        with pytest.raises(ProviderError, match="/files/") as info:
+            make(max_retries=1).generate_image(image())
+        assert key not in f"{info.value} {info.value!r}"
+        assert info.value.__cause__ is None and info.value.__context__ is None
+    assert any("retrying" in r.getMessage() for r in caplog.records)
+    assert [r.getMessage() for r in caplog.records if key in r.getMessage()] == []
 
 
 # Concurrency ---------------------------------------------------------------------------------

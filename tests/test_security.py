@@ -708,33 +708,7 @@ def test_the_key_appears_nowhere_whatever_the_provider_echoes(
 
 
 @pytest.mark.parametrize("key", KEYS)
-@pytest.mark.parametrize(
-    "echo",
-    [
-        pytest.param(
-            "model-id",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "aicraft/providers/openai.py generate_text stores the model id the server "
-                    "reports (completion.model) unchecked: a server that echoes the key in it "
-                    "puts the key into the record, the credit, the ledger and image metadata"
-                ),
-            ),
-        ),
-        pytest.param(
-            "image-url-path",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "aicraft/providers/openai.py _download raises ProviderError('... from "
-                    "{_safe_url(url)}') unscrubbed (_safe_url keeps the path) and _with_retries "
-                    "re-raises ProviderError as is: a key in an image URL's path is printed"
-                ),
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("echo", ["model-id", "image-url-path"])
 def test_the_key_never_leaks_through_model_ids_or_image_urls(
     tmp_path: Path, key: str, echo: str
 ) -> None:

@@ -3,7 +3,9 @@
 Text comes from Chat Completions, images from the Images API, both through the official
 ``openai`` client. Every failure becomes an :class:`~aicraft.errors.ProviderError` whose message
 is safe to show: the API key (and anything shaped like a key or a bearer token) is scrubbed
-from it, and the client's exception is not chained to it.
+from it, and the client's exception is not chained to it. The public calls scrub every error
+message, retry log line and reported model id on the way out, whichever part of the answer
+(an error body, an image URL's path, the model id) echoed the key.
 """
 
 from __future__ import annotations
@@ -432,7 +434,15 @@ class OpenAIProvider:
 
         When a server returns fewer choices than ``n`` asked, further calls (with
         ``seed + 1``, ``seed + 2``, ... when a seed is set) fill the remaining candidates.
+        The key is scrubbed from the model id and from every error's message.
         """
+        try:
+            return self._generate_text(request)
+        except ProviderError as exc:
+            error = self._scrubbed(exc)
+        raise error  # outside the handler: the unscrubbed error is not even its context
+
+    def _generate_text(self, request: TextRequest) -> TextResult:
         client = self._require_client()
         model = request.model or self._text_model
         wanted = max(1, int(request.candidates))
@@ -468,7 +478,7 @@ class OpenAIProvider:
             usage = getattr(completion, "usage", None)
             input_tokens = _add(input_tokens, getattr(usage, "prompt_tokens", None))
             output_tokens = _add(output_tokens, getattr(usage, "completion_tokens", None))
-        exact = str(reported or model)
+        exact = self._scrub(str(reported or model))  # a server may echo the key in it
         cost = None
         entry = _price_entry(self._prices, exact)
         if entry is not None and input_tokens is not None and output_tokens is not None:
@@ -482,6 +492,13 @@ class OpenAIProvider:
         (size limits first, then a full decode) and converted to PNG when it is not one.
         The model id is the requested one: the Images API does not report it.
         """
+        try:
+            return self._generate_image(request)
+        except ProviderError as exc:
+            error = self._scrubbed(exc)
+        raise error  # outside the handler: the unscrubbed error is not even its context
+
+    def _generate_image(self, request: ImageRequest) -> ImageResult:
         client = self._require_client()
         model = request.model or self._image_model
         wanted = max(1, int(request.candidates))
@@ -528,7 +545,12 @@ class OpenAIProvider:
             output_tokens,
         )
         usage_result = Usage(input_tokens, output_tokens, cost)
-        return ImageResult(images, model=model, usage=usage_result, revised_prompt=revised)
+        return ImageResult(
+            images,
+            model=self._scrub(model),
+            usage=usage_result,
+            revised_prompt=self._scrub(revised) if revised is not None else None,
+        )
 
     # Extras ------------------------------------------------------------------------------
 
@@ -787,7 +809,7 @@ class OpenAIProvider:
             log.info(
                 "openai: %s failed (%s); retrying in %.2f s (attempt %d of %d)",
                 what,
-                failure.message,
+                self._scrub(failure.message),  # e.g. an image URL whose path holds the key
                 delay,
                 attempt + 1,
                 attempts,
@@ -852,6 +874,18 @@ class OpenAIProvider:
         if isinstance(exc, openai.APIResponseValidationError):
             return _Attempt("the server's answer does not have the expected shape", transient=False)
         return _Attempt(self._scrub(str(exc))[:300] or type(exc).__name__, transient=False)
+
+    def _scrubbed(self, exc: ProviderError) -> ProviderError:
+        """``exc``, or a copy of it without the key, key-shaped strings or bearer tokens.
+
+        Applied to every error the public calls raise, the one boundary all of them pass:
+        messages name URLs (an image URL's path, a redirect target) and quote server answers,
+        any of which may echo the key.
+        """
+        message = self._scrub(str(exc))
+        if message == str(exc):
+            return exc
+        return ProviderError(message, retryable=exc.retryable)
 
     def _scrub(self, text: str) -> str:
         """``text`` without the API key, key-shaped strings or bearer tokens."""
