@@ -266,7 +266,10 @@ def generate(
     click.echo(summary + ".")
     if dry_run:
         return
-    report = engine.generate(todo, make_progress(click.echo), budget_usd=cap, refresh=refresh)
+    try:
+        report = engine.generate(todo, make_progress(click.echo), budget_usd=cap, refresh=refresh)
+    except AicraftError as exc:  # e.g. the store's lock file cannot be used
+        raise click.ClickException(str(exc)) from None
     click.echo(
         f"Generated {len(report.generated)} item(s), {len(report.failed)} failed, "
         f"{len(report.skipped)} not started; cost ${report.cost_usd:.4f}."
@@ -466,7 +469,11 @@ def review_show(config_file: str | None, ident: str) -> None:
         f"provider  {record.provider}   model {record.model}   requested {record.requested_model}"
     )
     click.echo(f"created   {record.created}   cost {record.usage.get('cost_usd')}")
-    click.echo(f"state     {state(record, content_sha256(record, engine.store))}")
+    try:
+        current = state(record, content_sha256(record, engine.store))
+    except (StoreError, OSError) as exc:  # its image went missing or became a link meanwhile
+        raise click.ClickException(f"{engine.store.record_path(record.key)}: {exc}") from None
+    click.echo(f"state     {current}")
     if record.system:
         click.echo("system prompt:\n" + _indent(record.system))
     click.echo("prompt:\n" + _indent(record.prompt))

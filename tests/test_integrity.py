@@ -637,8 +637,10 @@ def test_a_symlinked_lock_file_cannot_create_files_outside(site: Site) -> None:
     lock.unlink(missing_ok=True)
     lock.symlink_to(target)
     site.record("First verse.").unlink()  # something to generate
-    run("generate", "-f", str(site.config))
+    result = run("generate", "-f", str(site.config))
     assert not target.exists()
+    assert crashed(result) is None, f"generate crashed: {crashed(result)!r}"
+    assert result.exit_code == 1 and ".lock" in result.output, result.output
 
 
 def test_a_symlinked_store_image_is_not_published(site: Site) -> None:
