@@ -7,6 +7,7 @@ records by key. Generation happens once per build, before any page is rendered.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -37,6 +38,7 @@ from aicraft.records import Record, canonical_json, compute_key, sha256_text, ut
 from aicraft.store import Store, image_name
 
 DEFAULT_IMAGE_SIZE = (1024, 1024)
+_SECRET_NAME = re.compile(r"(?:KEY|TOKEN|SECRET|PASSWORD)$", re.IGNORECASE)
 MAX_TEXT_OUTPUT_CHARS = 100_000
 SOURCE_TYPE_TRAINED = "trainedAlgorithmicMedia"
 SOURCE_TYPE_ALGORITHMIC = "algorithmicMedia"
@@ -409,11 +411,12 @@ class Engine:
                         try:
                             cost = future.result()
                         except AicraftError as exc:
-                            report.failed.append(Failure(item, str(exc)))
-                            progress.advance(item, str(exc), 0.0)
+                            message = self.scrub(str(exc))
+                            report.failed.append(Failure(item, message))
+                            progress.advance(item, message, 0.0)
                             continue
                         except Exception as exc:  # a provider bug must not lose other work
-                            message = f"{type(exc).__name__}: {exc}"
+                            message = self.scrub(f"{type(exc).__name__}: {exc}")
                             report.failed.append(Failure(item, message))
                             progress.advance(item, message, 0.0)
                             continue
@@ -429,6 +432,19 @@ class Engine:
                 executor.shutdown(wait=True, cancel_futures=True)
                 progress.finish(report)
         return report
+
+    def scrub(self, message: str) -> str:
+        """``message`` without the value of any secret-looking environment variable.
+
+        Providers scrub their own errors; this catches what escapes them (a bug, a library's
+        exception quoting a request): variables named ``*KEY``, ``*TOKEN``, ``*SECRET`` or
+        ``*PASSWORD`` with a value of 8 characters or more.
+        """
+        for environ in (self.environ, os.environ):
+            for name, value in environ.items():
+                if len(value) >= 8 and _SECRET_NAME.search(name) and value in message:
+                    message = message.replace(value, "[redacted]")
+        return message
 
     def estimate(self, item: Item) -> float | None:
         """Upper bound of an item's cost in USD, or None when unknown."""

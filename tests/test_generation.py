@@ -262,3 +262,37 @@ def test_under_a_budget_a_text_call_asks_for_no_more_than_its_estimate_assumed(
     assert code == 0, output
     sent = [r.body for r in server.api_requests("/v1/chat/completions")]
     assert sent and not any("max_completion_tokens" in b or "max_tokens" in b for b in sent)
+
+
+class LeakyProvider:
+    """A provider with a bug: its exception quotes the API key (as a library's might)."""
+
+    name = "leaky"
+    description = "A provider that fails"
+    trained = True
+
+    def __init__(self, context: object) -> None:
+        self.key = os.environ["OPENAI_API_KEY"]
+
+    def default_model(self, kind: str) -> str:
+        return "leaky-1"
+
+    def generate_text(self, request: object) -> object:
+        raise RuntimeError(f"request failed: POST /v1 with Authorization: {self.key}")
+
+    def generate_image(self, request: object) -> object:
+        raise RuntimeError(f"request failed with api_key={self.key}")
+
+
+def test_a_provider_bug_quoting_the_key_never_prints_it(
+    site_factory, key_env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aicraft.providers import base
+
+    monkeypatch.setitem(base._BUILTIN, "leaky", "tests.test_generation:LeakyProvider")
+    config = site_factory({"index.md": _page(0, texts=1, images=1)}, {"provider": "leaky"})
+    code, output = _generate(config)
+    assert code != 0
+    assert "RuntimeError: request failed" in output, output
+    assert key_env not in output and "[redacted]" in output
+    assert _records(config) == []

@@ -31,6 +31,7 @@ from PIL import Image, UnidentifiedImageError
 
 from aicraft.errors import ConfigError, ProviderError
 from aicraft.providers.base import (
+    ASSUMED_MAX_OUTPUT_TOKENS,
     ImageRequest,
     ImageResult,
     ProviderContext,
@@ -61,9 +62,6 @@ DEFAULT_RETRY_BACKOFF_MAX = 30.0
 DEFAULT_MAX_RETRY_AFTER = 120.0
 DEFAULT_MAX_IMAGE_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_IMAGE_PIXELS = 40_000_000
-
-ASSUMED_MAX_OUTPUT_TOKENS = 4096
-"""Output tokens :func:`estimate_cost` assumes per candidate when no ``max_tokens`` is set."""
 
 CONTEXT_TEMPLATE = (
     "Context: the text of the page this is written for is given between the markers "
