@@ -52,9 +52,10 @@ _ASSET_URL = re.compile(
 )
 _LEDGER_URL = re.compile(re.escape(LEDGER_SCHEME) + r"(#[a-z0-9-]{1,40})?")
 # Placeholders are only rewritten in the URL attributes of start tags: text (a prompt, a label,
-# a model's answer) is escaped, so it never contains ``<`` and is never inside a tag of ours.
-_START_TAG = re.compile(r"<[a-zA-Z][^<>]*>")
-_URL_ATTRIBUTE = re.compile(r'(\s(?:src|srcset|href)=")([^"<>]*)"')
+# a model's answer) is escaped, so it never contains ``<`` and is never inside a tag of ours;
+# and attribute values never contain ``<`` or ``>``.
+_PLACEHOLDER = re.compile(r"aicraft-(?:asset|ledger):///")
+_URL_ATTRIBUTE_END = re.compile(r'\s(?:src|srcset|href)="$')
 # The start tag of an item aicraft rendered (never text: that cannot contain ``<``).
 _ITEM_TAG = re.compile(r'<(?:div|figure)\s[^<>]*?\bdata-aicraft-key="([0-9a-f]{64})"')
 _ITEM_ID = re.compile(r'(<(?:div|figure)\s[^<>]*?\bid=")(ai-[0-9a-f]{16})"')
@@ -401,22 +402,36 @@ class AicraftPlugin(BasePlugin):
             get_relative_url(self._ledger_file.url, here) if self._ledger_file is not None else None
         )
 
-        def value(match: re.Match[str]) -> str:
-            text = _ASSET_URL.sub(
-                lambda m: escape(get_relative_url(f"{ASSET_DIR}/{m.group(1)}", here)),
-                match.group(2),
+        def resolve(value: str) -> str:
+            value = _ASSET_URL.sub(
+                lambda m: escape(get_relative_url(f"{ASSET_DIR}/{m.group(1)}", here)), value
             )
             if ledger is not None:
-                text = _LEDGER_URL.sub(lambda m: escape(ledger + (m.group(1) or "")), text)
-            return f'{match.group(1)}{text}"'
+                value = _LEDGER_URL.sub(lambda m: escape(ledger + (m.group(1) or "")), value)
+            return value
 
-        def tag(match: re.Match[str]) -> str:
-            start = match.group(0)
-            if ASSET_SCHEME not in start and LEDGER_SCHEME not in start:
-                return start
-            return _URL_ATTRIBUTE.sub(value, start)
-
-        return _START_TAG.sub(tag, output)
+        parts: list[str] = []
+        done = 0  # output[:done] is in parts
+        for match in _PLACEHOLDER.finditer(output):
+            at = match.start()
+            if at < done:
+                continue  # in a value already resolved (a srcset lists several URLs)
+            opening = output.rfind('"', done, at)
+            if opening < 0 or not _URL_ATTRIBUTE_END.search(output[opening - 9 : opening + 1]):
+                continue
+            # Inside a tag (text never holds "<"; attribute values never hold "<" or ">"),
+            # and in the value of src, srcset or href.
+            if output.rfind("<", 0, opening) <= output.rfind(">", 0, opening):
+                continue
+            closing = output.find('"', at)
+            if closing < 0:
+                break
+            parts += [output[done : opening + 1], resolve(output[opening + 1 : closing])]
+            done = closing
+        if not parts:
+            return output
+        parts.append(output[done:])
+        return "".join(parts)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         """Write ``ai-disclosures.json`` at the site root."""
@@ -446,6 +461,8 @@ def _unique_item_ids(output: str) -> str:
 
     The first keeps the id that the ledger and JSON-LD link to.
     """
+    if output.count(' id="ai-') < 2:
+        return output
     ids = _ITEM_ID.findall(output)
     if len(ids) == len(set(ids)):
         return output
