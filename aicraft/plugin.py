@@ -31,6 +31,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
 from aicraft import disclosure, publication
+from aicraft.cache import ParseCache, cache_root, site_cache
 from aicraft.config import FIELDS, Settings
 from aicraft.directives import KINDS, normalize_prompt, validate
 from aicraft.engine import Engine, SiteScan
@@ -38,6 +39,7 @@ from aicraft.errors import AicraftError, ConfigError, ProblemsError, StoreError
 from aicraft.policy import Policy, Violation
 from aicraft.policy import check as check_policy
 from aicraft.progress import make_progress
+from aicraft.records import parse_yaml
 from aicraft.render import ASSET_SCHEME, render_notice, render_record
 
 log = get_plugin_logger(__name__)
@@ -86,6 +88,8 @@ class AicraftPlugin(BasePlugin):
         self._ledger_generated = False
         self._strict = False
         self._infos: dict[str, publication.PageInfo] = {}
+        self._image_cache: Path | None = None
+        self._parse_cache: ParseCache | None = None
 
     # -- configuration -----------------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
@@ -107,10 +111,24 @@ class AicraftPlugin(BasePlugin):
             )
         self.engine = Engine(self.settings)
         self._settings_map = self.settings.as_mapping()
+        self._open_caches(self.settings, self.engine)
         self._register_fences(config)
         if STYLESHEET not in config.extra_css:
             config.extra_css.append(STYLESHEET)
         return config
+
+    def _open_caches(self, settings: Settings, engine: Engine) -> None:
+        """Caches outside the site (see :mod:`aicraft.cache`); none in a frozen (CI) build."""
+        self._image_cache, self._parse_cache = None, None
+        root = cache_root()
+        if settings.resolved_mode() == "frozen" or root is None:
+            return
+        self._image_cache = root / "images"
+        folder = site_cache(settings.base_dir)
+        self._parse_cache = ParseCache(
+            folder / "front-matter.jsonl" if folder else None, parse_yaml
+        )
+        engine.store.parse = self._parse_cache.parse
 
     def _register_fences(self, config: MkDocsConfig) -> None:
         if "pymdownx.superfences" not in config.markdown_extensions:
@@ -180,10 +198,9 @@ class AicraftPlugin(BasePlugin):
         css = package_files("aicraft").joinpath("assets", "aicraft.css").read_text("utf-8")
         if files.get_file_from_path(STYLESHEET) is None:
             files.append(File.generated(config, STYLESHEET, content=css))
-        cache = Path(engine.settings.base_dir) / ".cache" / "aicraft" / "images"
         try:
             images, problems = publication.publish_images(
-                engine, site, tuple(engine.settings.image_widths), cache
+                engine, site, tuple(engine.settings.image_widths), self._image_cache
             )
         except AicraftError as exc:
             raise PluginError(f"aicraft: {exc}") from None
@@ -434,7 +451,9 @@ class AicraftPlugin(BasePlugin):
         return "".join(parts)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        """Write ``ai-disclosures.json`` at the site root."""
+        """Write ``ai-disclosures.json`` at the site root; keep the parsed records' cache."""
+        if self._parse_cache is not None:
+            self._parse_cache.save()
         if self.publication is None or self.settings is None or self.engine is None:
             return
         records = [i.record for items in self.publication.items.values() for i in items]

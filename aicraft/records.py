@@ -10,7 +10,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, NoReturn
@@ -32,6 +32,11 @@ FIX = (
     "Fix: correct it by hand or restore the file from version control (deleting it makes "
     "`aicraft generate` regenerate the item, and loses its review)"
 )
+
+
+def parse_yaml(text: str) -> Any:
+    """YAML text to data with the safe loader (libyaml's when installed)."""
+    return yaml.load(text, Loader=SAFE_LOADER)
 
 
 def canonical_json(value: Any) -> str:
@@ -165,13 +170,16 @@ class Record:
         return f"---\n{meta}---\n{body}"
 
     @classmethod
-    def loads(cls, text: str, path: str = "<record>") -> Record:
+    def loads(
+        cls, text: str, path: str = "<record>", parse: Callable[[str], Any] | None = None
+    ) -> Record:
         """Parse a record file; a StoreError names the file, what is wrong and how to fix it.
 
         ``text`` must be the file's exact text (no newline translation): a model's CR or CRLF
         in the body is part of what it wrote. A file whose first line ends with CRLF was
         converted as a whole (a Windows checkout with ``core.autocrlf``); it is read as the
-        LF file aicraft wrote.
+        LF file aicraft wrote. ``parse`` turns the front matter's YAML text into data
+        (default :func:`parse_yaml`; the store passes its :class:`~aicraft.cache.ParseCache`).
         """
         if text.startswith("---\r\n"):
             text = text.replace("\r\n", "\n")
@@ -184,7 +192,7 @@ class Record:
             else:
                 raise StoreError(f"{path}: the front matter is not closed by a '---' line. {FIX}")
         try:
-            meta = yaml.load(text[4 : end + 1], Loader=SAFE_LOADER)
+            meta = (parse or parse_yaml)(text[4 : end + 1])
         except yaml.YAMLError as exc:
             raise StoreError(f"{path}: invalid YAML front matter: {exc}. {FIX}") from None
         if not isinstance(meta, dict):

@@ -15,8 +15,9 @@ import re
 import stat
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from aicraft.errors import StoreError
 from aicraft.records import Record, is_key
@@ -64,6 +65,9 @@ class Store:
         self.root = Path(root)
         self._cache: dict[str, Record | None] = {}
         self._lock = threading.Lock()
+        #: Parses record front matter; set a :class:`~aicraft.cache.ParseCache`'s ``parse``
+        #: to reuse what earlier builds parsed.
+        self.parse: Callable[[str], Any] | None = None
 
     def record_path(self, key: str) -> Path:
         """Where the record of ``key`` lives."""
@@ -170,7 +174,7 @@ class Store:
             ) from None
         except OSError as exc:
             raise StoreError(f"{path}: cannot be read: {exc.strerror}") from None
-        return Record.loads(text, str(path))
+        return Record.loads(text, str(path), self.parse)
 
     def put(self, record: Record, images: dict[str, bytes] | None = None) -> Path:
         """Write a record (and its image files first), atomically."""

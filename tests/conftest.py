@@ -11,6 +11,12 @@ import pytest
 from tests.sites import write_site
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets an empty aicraft cache (never the user's ``~/.cache/aicraft``)."""
+    monkeypatch.setenv("AICRAFT_CACHE_DIR", str(tmp_path_factory.mktemp("aicraft-cache")))
+
+
 @pytest.fixture
 def site_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
     """Make a site in a temporary folder, with CI and provider variables cleared."""
