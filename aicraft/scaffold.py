@@ -114,6 +114,12 @@ __pycache__/
 generations/.lock
 """
 
+# Records keep a model's answer byte for byte: git must not convert their line ends (a
+# Windows checkout with core.autocrlf would otherwise rewrite every record).
+GITATTRIBUTES = """\
+generations/** -text
+"""
+
 WORKFLOW = """\
 # Publish on push: check that every AI item is generated, reviewed and within policy, then
 # build without calling any model (CI=true makes aicraft frozen) and deploy to GitHub Pages.
@@ -179,6 +185,7 @@ def scaffold(target: Path, name: str, date: str) -> list[Path]:
         "overrides/main.html": MAIN_HTML,
         "generations/.gitkeep": "",
         ".gitignore": GITIGNORE,
+        ".gitattributes": GITATTRIBUTES,
         ".github/workflows/publish.yml": WORKFLOW,
     }
     written = []

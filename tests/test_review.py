@@ -226,6 +226,7 @@ def test_new_scaffolds_a_site_that_builds(tmp_path: Path, monkeypatch) -> None:
     workflow = (target / ".github" / "workflows" / "publish.yml").read_text()
     assert "aicraft check" in workflow and "aicraft build --strict" in workflow
     assert 'CI: "true"' in workflow and "deploy-pages" in workflow
+    assert "generations/** -text" in (target / ".gitattributes").read_text()
     site = build_site(target / "mkdocs.yml")
     index = (site / "blog" / "index.html").read_text()
     assert 'data-ai-generated="true"' in index
