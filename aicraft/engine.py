@@ -127,7 +127,8 @@ class Engine:
         self._providers: dict[str, Provider] = {}
         self._provider_names: dict[str, str] | None = None
         self._provider_lock = threading.Lock()
-        self._corpus: str = ""
+        self._corpus: str | None = None
+        self._corpus_lock = threading.Lock()
         self._by_signature: dict[str, list[Item]] = {}
         self.scan_result: SiteScan | None = None
 
@@ -149,8 +150,15 @@ class Engine:
             raise ConfigError(f"unknown provider {name!r}; choose one of: {choices}")
 
     def corpus(self) -> str:
-        """The site's human-written prose (outside directives and code), for the offline chain."""
-        return self._corpus
+        """The site's human-written prose (outside directives and code), for the offline chain.
+
+        Joined on first use: a build that generates nothing offline never holds the copy.
+        """
+        with self._corpus_lock:
+            if self._corpus is None:
+                pages = self.scan_result.pages.values() if self.scan_result else ()
+                self._corpus = "\n\n".join(page.human_text for page in pages)
+            return self._corpus
 
     # -- resolution --------------------------------------------------------------------------
     def resolve(self, spec: Spec, page: str, line: int, page_text: str | None = None) -> Item:
@@ -208,7 +216,7 @@ class Engine:
         settings_map = self.settings.as_mapping()
         for src, text in sorted(pages):
             result.pages[src] = scan(text, src, settings_map)
-        self._corpus = "\n\n".join(p.human_text for p in result.pages.values())
+        self._corpus = None  # joined when a provider asks for it (only the offline one does)
         self._by_signature = {}
         for page in result.pages.values():
             result.problems.extend(page.problems)
