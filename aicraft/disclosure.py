@@ -298,7 +298,13 @@ def _format_aia(
     return f"AIA {body} {AIA_VERSION}"
 
 
-def aia_statement(record: Record, long: bool = False, content_sha256: str | None = None) -> str:
+def aia_statement(
+    record: Record,
+    long: bool = False,
+    content_sha256: str | None = None,
+    *,
+    reviewed: bool | None = None,
+) -> str:
     """The IBM AI Attribution statement of one item.
 
     - P: ``EAI`` unedited; ``PAI`` when a human changed less than 50 % of the words
@@ -313,14 +319,13 @@ def aia_statement(record: Record, long: bool = False, content_sha256: str | None
 
     ``long`` gives the long form, e.g.
     ``AIA Entirely AI, New content, Human-initiated, Not reviewed, aicraft-markov-1 v1.0``.
-    ``content_sha256``: see :func:`review_state`.
+    ``content_sha256``: see :func:`review_state`. ``reviewed``, when the caller already knows
+    (from :func:`review_state` with the same ``content_sha256``), saves checking it again.
     """
+    if reviewed is None:
+        reviewed = is_reviewed(record, content_sha256)
     return _format_aia(
-        _item_level(record),
-        _item_contributions(record),
-        is_reviewed(record, content_sha256),
-        [record.model],
-        long,
+        _item_level(record), _item_contributions(record), reviewed, [record.model], long
     )
 
 
@@ -367,8 +372,18 @@ def provider_name(record: Record) -> str:
     return record.provider_label or record.provider
 
 
-def credit_text(record: Record, label: str | None = None, content_sha256: str | None = None) -> str:
-    """The credit as one line of plain text (JSON-LD ``creditText``, ledger, terminal)."""
+def credit_text(
+    record: Record,
+    label: str | None = None,
+    content_sha256: str | None = None,
+    *,
+    review_text: str | None = None,
+) -> str:
+    """The credit as one line of plain text (JSON-LD ``creditText``, ledger, terminal).
+
+    ``review_text``, when the caller already has it (the second value of
+    :func:`review_state` with the same ``content_sha256``), saves checking the review again.
+    """
     parts = [badge_text(record)]
     if label:
         parts.append(label)
@@ -376,7 +391,9 @@ def credit_text(record: Record, label: str | None = None, content_sha256: str | 
     candidates = candidates_text(record)
     if candidates:
         parts.append(candidates)
-    parts.append(review_state(record, content_sha256)[1])
+    if review_text is None:
+        review_text = review_state(record, content_sha256)[1]
+    parts.append(review_text)
     return " · ".join(parts)
 
 
@@ -459,19 +476,27 @@ class PublishedItem:
 
     def aia(self, long: bool = False) -> str:
         """The item's AIA statement (see :func:`aia_statement`)."""
-        return aia_statement(self.record, long, self.content_sha256)
+        return self._aia_long if long else self._aia_short
 
-    @property
+    @functools.cached_property
+    def _aia_short(self) -> str:
+        return aia_statement(self.record, False, reviewed=self.reviewed)
+
+    @functools.cached_property
+    def _aia_long(self) -> str:
+        return aia_statement(self.record, True, reviewed=self.reviewed)
+
+    @functools.cached_property
     def credit(self) -> str:
         """The item's credit as plain text (see :func:`credit_text`)."""
-        return credit_text(self.record, self.label, self.content_sha256)
+        return credit_text(self.record, self.label, review_text=self.review[1])
 
     @functools.cached_property
     def ai_words(self) -> int:
         """Words of this text item as the model wrote them (human-changed words excluded)."""
         if self.record.kind != "text":
             return 0
-        return round(len(words(self.record.body)) * (1.0 - edit_fraction(self.record)))
+        return round(self.word_count * (1.0 - edit_fraction(self.record)))
 
     @functools.cached_property
     def word_count(self) -> int:
@@ -517,7 +542,18 @@ def ledger_entry(
             content_sha = file_sha256(record.original)
     else:
         content_sha = item.content_sha256 or sha256_text(record.body)
-    state, state_text = review_state(record, content_sha)
+    # The item's own review, AIA and credit hold unless an image's sha256 came from
+    # ``file_sha256`` (for text, ``review_state`` hashes the body itself when not given it).
+    same = not image or content_sha == item.content_sha256
+    if same:
+        state, state_text = item.review
+        aia, aia_long, credit = item.aia(), item.aia(long=True), item.credit
+    else:
+        state, state_text = review_state(record, content_sha)
+        reviewed = state == "approved"
+        aia = aia_statement(record, False, reviewed=reviewed)
+        aia_long = aia_statement(record, True, reviewed=reviewed)
+        credit = credit_text(record, item.label, review_text=state_text)
     review = record.review or {}
     decided = state in ("approved", "rejected")
     return {
@@ -533,8 +569,8 @@ def ledger_entry(
         "source_type": source_type_uri(record),
         "c2pa_source_type": c2pa_source_type(record),
         "ai_disclosure": AI_ASSISTED if state == "approved" else AI_AUTONOMOUS,
-        "aia": aia_statement(record, False, content_sha),
-        "aia_long": aia_statement(record, True, content_sha),
+        "aia": aia,
+        "aia_long": aia_long,
         "provider": record.provider,
         "provider_label": provider_name(record),
         "trained_model": is_trained(record),
@@ -558,7 +594,7 @@ def ledger_entry(
         "picked_by_human": picked_by_human(record) if len(record.candidates) > 1 else None,
         "label": item.label,
         "badge": badge_text(record),
-        "credit": credit_text(record, item.label, content_sha),
+        "credit": credit,
         "alt": item.alt if image else None,
         "caption": item.caption if image else None,
         "image": record.original if image else None,
@@ -704,7 +740,7 @@ class PageDisclosure:
             self.authorship is not None and self.authorship.level is None and self.prose_words > 0
         )
 
-    @property
+    @functools.cached_property
     def ai_share(self) -> float | None:
         """AI words / all words; None when there are no words or nothing can be said."""
         if not self.items and (self.authorship is None or self.authorship.level is None):
@@ -717,13 +753,17 @@ class PageDisclosure:
     @property
     def models(self) -> list[str]:
         """Exact model ids of the items, then models the declaration names (no repeats)."""
-        seen: list[str] = []
+        return list(self._models)
+
+    @functools.cached_property
+    def _models(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
         for model in [item.record.model for item in self.items] + list(
             self.authorship.models if self.authorship else ()
         ):
-            if model and model not in seen:
-                seen.append(model)
-        return seen
+            if model:
+                seen.setdefault(model, None)
+        return tuple(seen)
 
     @functools.cached_property
     def review_counts(self) -> dict[str, int]:
@@ -739,7 +779,7 @@ class PageDisclosure:
         """How many items a human approved as published."""
         return self.review_counts.get("approved", 0)
 
-    @property
+    @functools.cached_property
     def review_summary(self) -> str:
         """E.g. ``"2 of 3 reviewed"`` (with changed/rejected items named); "" without items."""
         total = len(self.items)
@@ -764,7 +804,7 @@ class PageDisclosure:
     def _prose_is_ai(self) -> bool:
         return bool(self.authorship and self.authorship.declares_ai)
 
-    @property
+    @functools.cached_property
     def level(self) -> str | None:
         """The page's AIA proportion code, or None when it cannot be told.
 
@@ -790,14 +830,18 @@ class PageDisclosure:
     @property
     def contributions(self) -> list[str]:
         """The AIA contribution codes of the items and the declared prose, in order."""
+        return list(self._contributions)
+
+    @functools.cached_property
+    def _contributions(self) -> tuple[str, ...]:
         found: set[str] = set()
         for item in self.items:
             found.update(_item_contributions(item.record))
         if self._prose_is_ai and self.authorship:
             found.update(self.authorship.contributions)
-        return [c for c in AIA_CONTRIBUTIONS if c in found] or ["Nc"]
+        return tuple(c for c in AIA_CONTRIBUTIONS if c in found) or ("Nc",)
 
-    @property
+    @functools.cached_property
     def all_reviewed(self) -> bool:
         """Every item approved as published, and declared AI prose declared reviewed."""
         items_ok = all(item.reviewed for item in self.items)
@@ -806,14 +850,25 @@ class PageDisclosure:
 
     def aia(self, long: bool = False) -> str | None:
         """The page's AIA statement (``AIA No AI v1.0`` for a declared ``none``), or None."""
+        return self._aia_long if long else self._aia_short
+
+    def _aia(self, long: bool) -> str | None:
         level = self.level
         if level is None:
             return None
         if level == "none":
             return AIA_NO_AI
-        return _format_aia(level, self.contributions, self.all_reviewed, self.models, long)
+        return _format_aia(level, self._contributions, self.all_reviewed, self._models, long)
 
-    @property
+    @functools.cached_property
+    def _aia_short(self) -> str | None:
+        return self._aia(False)
+
+    @functools.cached_property
+    def _aia_long(self) -> str | None:
+        return self._aia(True)
+
+    @functools.cached_property
     def disclosure_value(self) -> str | None:
         """The ``ai-disclosure`` value that holds for the whole page, else None (mixed).
 
@@ -1107,6 +1162,31 @@ def _absolute(site_url: str | None, url: str) -> str:
     return "/" + url.lstrip("/")
 
 
+# An element id that ``urljoin`` keeps as written in a fragment (see :func:`_absolute_item`).
+_PLAIN_FRAGMENT = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _absolute_item(
+    site_url: str | None, item: PublishedItem, page_url: str, page_absolute: str
+) -> str:
+    """``_absolute(site_url, item.url)``, from ``page_absolute`` (``_absolute(site_url,
+    page_url)``) when the item is on that page.
+
+    ``urljoin`` is slow next to everything else JSON-LD needs, and gives
+    ``urljoin(base, page + "#" + id) == urljoin(base, page) + "#" + id`` when the page URL is
+    not empty (after its leading slashes) and holds no ``#``, and the id is plain.
+    """
+    if (
+        item.page_url == page_url
+        and item.element_id
+        and "#" not in page_url
+        and page_url.lstrip("/")
+        and _PLAIN_FRAGMENT.fullmatch(item.element_id)
+    ):
+        return f"{page_absolute}#{item.element_id}"
+    return _absolute(site_url, item.url)
+
+
 def _organization(name: str, url: str | None = None) -> dict[str, Any]:
     org: dict[str, Any] = {"@type": "Organization", "name": name}
     if url:
@@ -1156,11 +1236,12 @@ def json_ld(
     people = [p for p in (_person(a) for a in authors) if p]
     if not people:
         people = [_organization(editor or site_name, None if editor else site_url)]
+    page_absolute = _absolute(site_url, page.page_url)
     doc: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Article",
         "headline": page.title or site_name,
-        "url": _absolute(site_url, page.page_url),
+        "url": page_absolute,
         "author": people,
         "publisher": _organization(editor or site_name, site_url),
     }
@@ -1175,10 +1256,11 @@ def json_ld(
     texts, images = [], []
     for item in page.items:
         record = item.record
+        item_url = _absolute_item(site_url, item, page.page_url, page_absolute)
         part: dict[str, Any] = {
             "@type": "ImageObject" if record.kind == "image" else "CreativeWork",
-            "@id": _absolute(site_url, item.url),
-            "url": _absolute(site_url, item.url),
+            "@id": item_url,
+            "url": item_url,
             "digitalSourceType": schema_org_source_type(record),
             "creditText": item.credit,
             "creator": _software(record),

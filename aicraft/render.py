@@ -22,10 +22,11 @@ from markdown_it.token import Token
 
 from aicraft.directives import Spec
 from aicraft.disclosure import (
+    AI_ASSISTED,
+    AI_AUTONOMOUS,
     aia_statement,
     badge_text,
     candidates_text,
-    disclosure_value,
     element_id,
     provider_name,
     review_state,
@@ -105,29 +106,45 @@ def sanitize_markdown(text: str) -> str:
     return sanitize_html(_markdown().render(text))
 
 
+def _cleaner_options() -> dict[str, Any]:
+    return {
+        "tags": set(ALLOWED_TAGS),
+        "clean_content_tags": set(DROPPED_WITH_CONTENT),
+        "attributes": {k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+        "url_schemes": set(URL_SCHEMES),
+        "url_relative": "deny",
+        "link_rel": "nofollow noopener noreferrer",
+        "strip_comments": True,
+    }
+
+
+def _clean(html: str) -> str:
+    """``nh3.clean`` with aicraft's options; with a reusable ``nh3.Cleaner`` (one per thread)
+    where nh3 has one, so the allow-lists are not converted again for every fragment."""
+    cleaner = getattr(_local, "cleaner", None)
+    if cleaner is None:
+        factory = getattr(nh3, "Cleaner", None)  # nh3 >= 0.3
+        cleaner = _local.cleaner = (
+            factory(**_cleaner_options()).clean if factory is not None else False
+        )
+    if cleaner is False:
+        return nh3.clean(html, **_cleaner_options())
+    return str(cleaner(html))
+
+
 def sanitize_html(html: str) -> str:
     """Clean an HTML fragment down to the allow-list; links get ``rel="nofollow noopener"``.
 
     Control characters are removed (also those written as character references).
     """
-    cleaned = nh3.clean(
-        html,
-        tags=set(ALLOWED_TAGS),
-        clean_content_tags=set(DROPPED_WITH_CONTENT),
-        attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
-        url_schemes=set(URL_SCHEMES),
-        url_relative="deny",
-        link_rel="nofollow noopener noreferrer",
-        strip_comments=True,
-    )
-    return _CONTROL.sub("", cleaned)
+    return _CONTROL.sub("", _clean(html))
 
 
-def _attributes(
-    record: Record, state: str, prompt_url: str | None = None, content_sha256: str | None = None
-) -> str:
-    disclosure = disclosure_value(record, content_sha256)
-    aia = aia_statement(record, content_sha256=content_sha256)
+def _attributes(record: Record, state: str, prompt_url: str | None = None) -> str:
+    """The wrapper's attributes; ``state`` is the record's review status (:func:`review_state`)."""
+    reviewed = state == "approved"
+    disclosure = AI_ASSISTED if reviewed else AI_AUTONOMOUS
+    aia = aia_statement(record, reviewed=reviewed)
     pairs = [
         ("id", element_id(record)),
         ("data-aicraft-key", record.key),
@@ -153,12 +170,16 @@ def credit_html(
     show_prompt: bool,
     ledger_href: str | None = None,
     content_sha256: str | None = None,
+    *,
+    review: tuple[str, str] | None = None,
 ) -> str:
     """The visible credit line (and prompt ``<details>``) that opens every generated item.
 
-    With ``ledger_href`` the badge links to the item's entry in the ledger.
+    With ``ledger_href`` the badge links to the item's entry in the ledger. ``review``, when
+    the caller already has it (:func:`review_state` with the same ``content_sha256``), saves
+    checking the review again.
     """
-    state, state_text = review_state(record, content_sha256)
+    state, state_text = review or review_state(record, content_sha256)
     badge = escape(badge_text(record))
     if ledger_href:
         badge = (
@@ -216,10 +237,10 @@ def render_record(
     bytes (see :func:`aicraft.disclosure.review_state`); ``srcset`` lists its responsive
     variants.
     """
-    state, _ = review_state(record, content_sha256)
+    review = review_state(record, content_sha256)
     show = spec.show_prompt if spec.show_prompt is not None else show_prompts
-    credit = credit_html(record, spec, show, ledger_href, content_sha256)
-    attrs = _attributes(record, state, ledger_href if show else None, content_sha256)
+    credit = credit_html(record, spec, show, ledger_href, review=review)
+    attrs = _attributes(record, review[0], ledger_href if show else None)
     if record.kind == "image":
         width, height = (record.params.get("size") or "x").partition("x")[::2]
         size = f' width="{int(width)}" height="{int(height)}"' if width and height else ""
