@@ -48,6 +48,7 @@ except ImportError:  # pragma: no cover - depends on the installed openai
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_R = TypeVar("_R")
 
 DEFAULT_TEXT_MODEL = "gpt-4o-mini"
 DEFAULT_IMAGE_MODEL = "gpt-image-1"
@@ -434,11 +435,7 @@ class OpenAIProvider:
         ``seed + 1``, ``seed + 2``, ... when a seed is set) fill the remaining candidates.
         The key is scrubbed from the model id and from every error's message.
         """
-        try:
-            return self._generate_text(request)
-        except ProviderError as exc:
-            error = self._scrubbed(exc)
-        raise error  # outside the handler: the unscrubbed error is not even its context
+        return self._scrubbing(self._generate_text, request)
 
     def _generate_text(self, request: TextRequest) -> TextResult:
         client = self._require_client()
@@ -490,8 +487,12 @@ class OpenAIProvider:
         (size limits first, then a full decode) and converted to PNG when it is not one.
         The model id is the requested one: the Images API does not report it.
         """
+        return self._scrubbing(self._generate_image, request)
+
+    def _scrubbing(self, work: Callable[[_R], T], request: _R) -> T:
+        """``work(request)``; a ProviderError comes out with the key scrubbed from it."""
         try:
-            return self._generate_image(request)
+            return work(request)
         except ProviderError as exc:
             error = self._scrubbed(exc)
         raise error  # outside the handler: the unscrubbed error is not even its context
