@@ -14,6 +14,7 @@ Not a benchmark itself. The scripts in this folder import it as ``common`` (they
 
 from __future__ import annotations
 
+import atexit
 import datetime as _dt
 import os
 import platform
@@ -37,6 +38,10 @@ REPO = Path(__file__).resolve().parent.parent
 """The repository root (``tests.openai_server`` is imported from there)."""
 
 PYTHON = sys.executable
+#: aicraft's cache (published images, parsed front matter) for every build this process runs:
+#: its own, never the user's ~/.cache/aicraft; deleted at exit. Empty it for a cold build.
+CACHE_DIR = Path(tempfile.mkdtemp(prefix="aicraft-bench-cache-"))
+atexit.register(shutil.rmtree, CACHE_DIR, ignore_errors=True)
 """The interpreter that runs the benchmark also runs every build."""
 
 # -- machine --------------------------------------------------------------------------------
@@ -132,7 +137,8 @@ class Run:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The environment for a build: CI and aicraft's overrides removed, ``extra`` added."""
+    """The environment for a build: CI and aicraft's overrides removed, aicraft's cache in
+    :data:`CACHE_DIR`, ``extra`` added."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -141,6 +147,7 @@ def clean_env(**extra: str) -> dict[str, str]:
     }
     env["PYTHONHASHSEED"] = "0"
     env["NO_MKDOCS_2_WARNING"] = "1"
+    env["AICRAFT_CACHE_DIR"] = str(CACHE_DIR)
     env.update(extra)
     return env
 

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"# server: tests/openai_server.py FakeOpenAI(latency=0.2) at {server.base_url}")
             shutil.rmtree(root / "docs", ignore_errors=True)
             shutil.rmtree(root / "generations", ignore_errors=True)
-            shutil.rmtree(root / ".cache", ignore_errors=True)
+            shutil.rmtree(common.CACHE_DIR, ignore_errors=True)
             common.write_blog(root, args.posts)
             plugin = {
                 "provider": "openai",

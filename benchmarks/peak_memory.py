@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         site = root / "site"
         plugin_cfg, plain_cfg = root / "mkdocs.yml", root / "plain.yml"
+        shutil.rmtree(common.CACHE_DIR, ignore_errors=True)
         cold = common.checked(common.mkdocs_build(plugin_cfg, site), "cold build")
         common.checked(common.mkdocs_build(plain_cfg, site), "warm-up build")
         plain: list[common.Run] = []
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---:|")
     print(f"| without aicraft | {plain_rss:.0f} | {common.median([r.wall for r in plain]):.2f} |")
     print(f"| with aicraft | {plugin_rss:.0f} | {common.median([r.wall for r in plugin]):.2f} |")
-    print(f"| with aicraft, cold (no image cache) | {cold.max_rss_mib:.0f} | {cold.wall:.2f} |")
+    print(f"| with aicraft, cold (empty cache) | {cold.max_rss_mib:.0f} | {cold.wall:.2f} |")
     print()
     print(
         f"aicraft adds {plugin_rss - plain_rss:.0f} MiB ({plugin_rss / plain_rss:.2f}x) at "
