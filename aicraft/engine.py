@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -397,46 +398,56 @@ class Engine:
                         with lock:
                             reserved -= estimate
 
-            pending = list(todo)
-            running: dict[Future[float], Item] = {}
-            workers = max(1, self.settings.concurrency)
-            executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aicraft")
-            try:
-                while pending or running:
-                    while pending and len(running) < workers:
-                        item = pending.pop(0)
-                        refusal = admit(item)
-                        if refusal:
+            queue = deque(todo)
+            stop = threading.Event()
+
+            def finished(item: Item, error: str | None, cost: float) -> None:
+                with lock:
+                    if error is None:
+                        report.cost_usd += cost
+                        report.generated.append(item)
+                    else:
+                        report.failed.append(Failure(item, error))
+                    progress.advance(item, error, cost)
+
+            def worker() -> None:
+                # Each worker takes the next item itself as soon as it is free: no round trip
+                # through the main thread between one call and the next.
+                while not stop.is_set():
+                    with lock:
+                        if not queue:
+                            return
+                        item = queue.popleft()
+                    refusal = admit(item)
+                    if refusal:
+                        with lock:
                             report.skipped.append(Failure(item, refusal))
                             progress.advance(item, refusal, 0.0)
-                            continue
-                        running[executor.submit(run, item)] = item
-                    if not running:
-                        break
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        item = running.pop(future)
-                        try:
-                            cost = future.result()
-                        except AicraftError as exc:
-                            message = self.scrub(str(exc))
-                            report.failed.append(Failure(item, message))
-                            progress.advance(item, message, 0.0)
-                            continue
-                        except Exception as exc:  # a provider bug must not lose other work
-                            message = self.scrub(f"{type(exc).__name__}: {exc}")
-                            report.failed.append(Failure(item, message))
-                            progress.advance(item, message, 0.0)
-                            continue
-                        with lock:
-                            report.cost_usd += cost
-                        report.generated.append(item)
-                        progress.advance(item, None, cost)
+                        continue
+                    try:
+                        cost = run(item)
+                    except AicraftError as exc:
+                        finished(item, self.scrub(str(exc)), 0.0)
+                    except Exception as exc:  # a provider bug must not lose other work
+                        finished(item, self.scrub(f"{type(exc).__name__}: {exc}"), 0.0)
+                    else:
+                        finished(item, None, cost)
+
+            workers = max(1, min(self.settings.concurrency, len(todo)))
+            executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aicraft")
+            try:
+                futures = [executor.submit(worker) for _ in range(workers)]
+                wait(futures)
+                for future in futures:
+                    future.result()  # a bug in the loop itself is not swallowed
             except KeyboardInterrupt:
+                # Items being generated finish and are stored; no new one starts.
                 report.interrupted = True
+                stop.set()
                 executor.shutdown(wait=True, cancel_futures=True)
                 raise
             finally:
+                stop.set()
                 executor.shutdown(wait=True, cancel_futures=True)
                 progress.finish(report)
         return report
