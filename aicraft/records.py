@@ -284,6 +284,20 @@ class Record:
                 "file from version control, or delete it and run `aicraft generate` to "
                 "regenerate the item"
             )
+        if candidates and candidates[picked - 1] != meta["original"]:
+            if kind == "image":
+                _bad(
+                    path,
+                    f"candidate {picked} (the picked one), {candidates[picked - 1]!r}, differs "
+                    f"from 'original', {meta['original']!r}: use `aicraft pick` to choose another "
+                    "image",
+                )
+            _bad(
+                path,
+                f"candidate {picked} (the picked one) differs from 'original': a candidate was "
+                "edited in the front matter. The model's outputs must never be edited: edit the "
+                "published text below the front matter instead (the edit is then disclosed)",
+            )
         return cls(
             key=meta["key"],
             kind=kind,

@@ -395,3 +395,20 @@ def test_a_fifo_or_folder_named_like_a_record_is_reported_not_waited_on(tmp_path
     records, errors = store.records()
     assert records == [] and len(errors) == 2
     assert all("not a regular file" in str(e) for e in errors)
+
+
+def test_an_edited_candidate_is_reported_not_published_as_model_output() -> None:
+    # A human who edits the picked candidate in the front matter instead of the body would
+    # otherwise publish their words as the model's, undisclosed.
+    path = Path(__file__).resolve().parent.parent / "generations" / "98ca5e3d4b4ae99c.md"
+    text = path.read_bytes().decode("utf-8")
+    record = Record.loads(text, str(path))
+    assert len(record.candidates) == 2 and record.candidates[0] == record.original
+    line = "  Let anyone assemble a minuet by rolling dice;\n"
+    assert text.index(line) < text.index("\noriginal:")  # its first place is candidates[0]
+    edited = text.replace(line, "  Let anyone assemble a minuet with two dice;\n", 1)
+    with pytest.raises(StoreError) as info:
+        Record.loads(edited, str(path))
+    message = str(info.value)
+    assert str(path) in message and "candidate 1 (the picked one) differs" in message
+    assert "below the front matter" in message
