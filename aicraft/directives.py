@@ -19,11 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
 from markdown.extensions.attr_list import get_attrs
 
 from aicraft.errors import Problem
-from aicraft.records import SAFE_LOADER
+from aicraft.records import parse_yaml
 
 KINDS: dict[str, str] = {"ai-text": "text", "ai-image": "image"}
 
@@ -401,7 +400,7 @@ def _front_matter(text: str) -> tuple[str, int, dict[str, Any]]:
     if m is None:
         return text, 0, {}
     try:
-        meta = yaml.load(m.group(1), Loader=SAFE_LOADER)
+        meta = parse_yaml(m.group(1))
     except Exception:  # as MkDocs: the page is then rendered with its "front matter"
         return text, 0, {}
     if not isinstance(meta, dict):

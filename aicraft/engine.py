@@ -34,6 +34,7 @@ from aicraft.providers.base import (
     TextRequest,
     available_providers,
     create_provider,
+    provider_target,
 )
 from aicraft.records import Record, canonical_json, compute_key, sha256_text, utc_now
 from aicraft.store import Store, image_name
@@ -146,9 +147,7 @@ class Engine:
         """A ConfigError naming the choices when no provider is registered as ``name``."""
         if self._provider_names is None:
             self._provider_names = available_providers()
-        if name not in self._provider_names:
-            choices = ", ".join(sorted(self._provider_names))
-            raise ConfigError(f"unknown provider {name!r}; choose one of: {choices}")
+        provider_target(name, self._provider_names)
 
     def corpus(self) -> str:
         """The site's human-written prose (outside directives and code), for the offline chain.

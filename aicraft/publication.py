@@ -33,6 +33,7 @@ from aicraft.disclosure import (
 from aicraft.engine import Engine, SiteScan
 from aicraft.errors import AicraftError, Problem, StoreError
 from aicraft.records import Record
+from aicraft.review import content_sha256
 
 ASSET_DIR = "assets/aicraft"
 DEFAULT_WIDTHS = (480, 960)
@@ -169,7 +170,7 @@ def _file_sha(engine: Engine, record: Record) -> str | None:
     if record.kind != "image":
         return None
     try:
-        return hashlib.sha256(engine.store.read_file(record.original)).hexdigest()
+        return content_sha256(record, engine.store)
     except (OSError, StoreError):
         return None
 

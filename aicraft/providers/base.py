@@ -141,13 +141,20 @@ def available_providers() -> dict[str, str]:
     return found
 
 
-def provider_class(name: str) -> type:
-    """The class registered under ``name``; a ConfigError naming the choices otherwise."""
-    targets = available_providers()
+def provider_target(name: str, targets: Mapping[str, str] | None = None) -> str:
+    """The ``module:Class`` registered under ``name`` (among ``targets``, default
+    :func:`available_providers`), without importing it; a ConfigError naming the choices
+    otherwise."""
+    targets = available_providers() if targets is None else targets
     if name not in targets:
         choices = ", ".join(sorted(targets))
         raise ConfigError(f"unknown provider {name!r}; choose one of: {choices}")
-    return _load(targets[name])
+    return targets[name]
+
+
+def provider_class(name: str) -> type:
+    """The class registered under ``name``; a ConfigError naming the choices otherwise."""
+    return _load(provider_target(name))
 
 
 def create_provider(name: str, context: ProviderContext) -> Provider:
