@@ -78,7 +78,6 @@ class AicraftPlugin(BasePlugin):
         self.generate = True
         self._settings_map: dict[str, Any] = {}
         self._page: str | None = None
-        self._rendered: dict[tuple[Any, ...], str] = {}
         self._by_fence: dict[Any, str] = {}
         self._render_failures: list[str] = []
         self._titles: dict[str, str] = {}
@@ -152,7 +151,7 @@ class AicraftPlugin(BasePlugin):
         if self.engine is None or self.settings is None:
             return files
         engine, settings = self.engine, self.settings
-        self._rendered, self._by_fence, self._render_failures = {}, {}, []
+        self._by_fence, self._render_failures = {}, []
         pages = [(f.src_uri, f.content_string) for f in files.documentation_pages()]
         site = self.site = engine.scan(pages)
         # Titles now, while the text is at hand: MkDocs' File.content_string reads the file again.
@@ -338,20 +337,16 @@ class AicraftPlugin(BasePlugin):
                 f"{language}: not generated yet",
                 [f"No stored generation for key {item.key[:16]}. Run `aicraft generate`."],
             ), shared
-        memo = (item.key, spec.label, spec.show_prompt, spec.alt, spec.caption)
-        html = self._rendered.get(memo)
-        if html is None:
-            image = self._images.get(record.original) if record.kind == "image" else None
-            width = int(str(record.params.get("size") or "0x").partition("x")[0] or 0)
-            html = render_record(
-                record,
-                spec,
-                self.settings.show_prompts,
-                ledger_href=f"{LEDGER_SCHEME}#{disclosure.ledger_anchor(record)}",
-                content_sha256=image.source_sha256 if image else None,
-                srcset=publication.srcset(image, width),
-            )
-            self._rendered[memo] = html
+        image = self._images.get(record.original) if record.kind == "image" else None
+        width = int(str(record.params.get("size") or "0x").partition("x")[0] or 0)
+        html = render_record(
+            record,
+            spec,
+            self.settings.show_prompts,
+            ledger_href=f"{LEDGER_SCHEME}#{disclosure.ledger_anchor(record)}",
+            content_sha256=image.source_sha256 if image else None,
+            srcset=publication.srcset(image, width),
+        )
         return html, shared
 
     def on_page_content(
@@ -434,7 +429,8 @@ class AicraftPlugin(BasePlugin):
             if at < done:
                 continue  # in a value already resolved (a srcset lists several URLs)
             opening = output.rfind('"', done, at)
-            if opening < 0 or not _URL_ATTRIBUTE_END.search(output[opening - 9 : opening + 1]):
+            before = output[max(0, opening - 9) : opening + 1]
+            if opening < 0 or not _URL_ATTRIBUTE_END.search(before):
                 continue
             # Inside a tag (text never holds "<"; attribute values never hold "<" or ">"),
             # and in the value of src, srcset or href.
