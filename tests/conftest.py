@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.sites import write_site
+from tests.sites import AICRAFT_ENV, write_site
 
 
 @pytest.fixture(autouse=True)
@@ -20,7 +20,7 @@ def _own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
 @pytest.fixture
 def site_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
     """Make a site in a temporary folder, with CI and provider variables cleared."""
-    for name in ("CI", "AICRAFT_MODE", "AICRAFT_PROVIDER", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+    for name in AICRAFT_ENV:
         monkeypatch.delenv(name, raising=False)
 
     def make(pages: dict[str, str], plugin: dict[str, Any] | None = None, **kw: Any) -> Path:

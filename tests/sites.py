@@ -9,6 +9,17 @@ from typing import Any
 
 import yaml
 
+#: Variables that change what aicraft does (mode, provider, budget, credentials): tests clear
+#: them so that the environment they run in cannot change their outcome.
+AICRAFT_ENV = (
+    "CI",
+    "AICRAFT_MODE",
+    "AICRAFT_PROVIDER",
+    "AICRAFT_BUDGET_USD",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+)
+
 PROSE = (
     "The garden wakes slowly in the cold months, and every gardener learns to read the frost. "
     "A wooden bench holds the first white crystals long before the lawn does. "

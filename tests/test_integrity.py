@@ -45,19 +45,12 @@ from aicraft.records import Record, sha256_text
 from aicraft.render import sanitize_markdown
 from aicraft.store import Store
 from tests.openai_server import CHAT_PATH, Behavior, FakeOpenAI, RecordedRequest, bomb_png
-from tests.sites import PROSE, build_site, write_site
+from tests.sites import AICRAFT_ENV, PROSE, build_site, write_site
 
 ROOT = Path(__file__).resolve().parent.parent
 if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):  # caches out of the repository
     set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "aicraft-hypothesis"))
-CLEAN_ENV = (
-    "CI",
-    "AICRAFT_MODE",
-    "AICRAFT_PROVIDER",
-    "AICRAFT_BUDGET_USD",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-)
+CLEAN_ENV = AICRAFT_ENV
 KEY = "sk-test-INTEGRITY-0123456789abcdefghij"
 PAGE = (
     f"# Frost\n\n{PROSE * 4}\n\n"

@@ -43,20 +43,10 @@ from aicraft.images import read_metadata
 from aicraft.records import Record, sha256_text
 from tests.openai_server import Behavior, FakeOpenAI, RecordedRequest
 from tests.payloads import MODEL_IDS, OUTPUTS, Payload, option_payloads
-from tests.sites import PROSE, build_site, write_site
+from tests.sites import AICRAFT_ENV, PROSE, build_site, write_site
 
 SECRET = "sk-test-SECURITY-5f0c2d9e8b7a6f5e4d3c2b1a0918"
-CLEAN_ENV: dict[str, str | None] = {
-    name: None
-    for name in (
-        "CI",
-        "AICRAFT_MODE",
-        "AICRAFT_PROVIDER",
-        "AICRAFT_BUDGET_USD",
-        "OPENAI_API_KEY",
-        "OPENAI_BASE_URL",
-    )
-}
+CLEAN_ENV: dict[str, str | None] = {name: None for name in AICRAFT_ENV}
 FAST = {"retry_backoff": 0.01, "retry_backoff_max": 0.05, "max_retries": 1, "timeout": 10}
 
 # Elements that must never come from a payload (beyond those the theme puts on every page).
