@@ -6,6 +6,7 @@ records by key. Generation happens once per build, before any page is rendered.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import threading
@@ -533,6 +534,7 @@ class Engine:
             model, usage = image_result.model, image_result.usage
             candidates = list(images)
             original, body = candidates[0], ""
+            digests = [hashlib.sha256(data).hexdigest() for data in images.values()]
         record = Record(
             key=item.key,
             kind=spec.kind,
@@ -552,4 +554,6 @@ class Engine:
             original=original,
             body=body,
         )
+        if images:  # pin the bytes the model made (text digests itself)
+            record.original_sha256, record.candidates_sha256 = digests[0], digests
         return record, images

@@ -78,6 +78,11 @@ class Record:
     For text, ``body`` is the text as published (an author may edit it) and ``original`` the raw
     output that was picked. For images, ``original`` is the picked image file's name, the
     ``candidates`` are file names, and ``body`` is empty.
+
+    ``original_sha256`` and ``candidates_sha256`` pin what the model made: the sha256 of each
+    candidate text, or of each image file's bytes as the provider returned them. Editing a
+    candidate or replacing an image file is then detected, never published as model output.
+    An image record written before aicraft kept image checksums has none (``""`` and ``[]``).
     """
 
     key: str
@@ -96,6 +101,7 @@ class Record:
     candidates: list[str] = field(default_factory=list)
     picked: int = 1
     original_sha256: str = ""
+    candidates_sha256: list[str] = field(default_factory=list)
     review: dict[str, Any] = field(
         default_factory=lambda: {"status": "pending", "by": None, "at": None, "sha256": None}
     )
@@ -104,8 +110,12 @@ class Record:
     format: int = FORMAT
 
     def __post_init__(self) -> None:
+        if self.kind != "text":
+            return  # an image's checksums are of its file's bytes: the engine sets them
         if not self.original_sha256:
             self.original_sha256 = sha256_text(self.original)
+        if self.candidates and not self.candidates_sha256:
+            self.candidates_sha256 = [sha256_text(c) for c in self.candidates]
 
     @property
     def short(self) -> str:
@@ -125,9 +135,18 @@ class Record:
         names = [self.original] + [c for c in self.candidates if c != self.original]
         return names
 
+    def image_sha256(self) -> dict[str, str]:
+        """The sha256 the model's bytes had, by image file name (empty for old records)."""
+        if self.kind != "image":
+            return {}
+        known = dict(zip(self.candidates, self.candidates_sha256, strict=False))
+        if self.original_sha256:
+            known[self.original] = self.original_sha256
+        return known
+
     def front_matter(self) -> dict[str, Any]:
-        """The YAML front matter as an ordered mapping."""
-        return {
+        """The YAML front matter as an ordered mapping (``candidates_sha256`` only when kept)."""
+        meta = {
             "format": self.format,
             "key": self.key,
             "kind": self.kind,
@@ -143,11 +162,15 @@ class Record:
             "source": self.source,
             "usage": self.usage,
             "candidates": self.candidates,
+            "candidates_sha256": self.candidates_sha256,
             "picked": self.picked,
             "original": self.original,
             "original_sha256": self.original_sha256,
             "review": self.review,
         }
+        if not self.candidates_sha256:
+            del meta["candidates_sha256"]
+        return meta
 
     def dumps(self) -> str:
         """The record file's text.
@@ -277,13 +300,21 @@ class Record:
                 path, f"'original_sha256' must be 64 lowercase hex digits, not {original_sha256!r}"
             )
         if kind == "text" and original_sha256 and original_sha256 != sha256_text(meta["original"]):
-            raise StoreError(
-                f"{path}: original_sha256 does not match original: the record was tampered with "
-                "(the model's original output must never be edited; edit the published text "
-                "below the front matter instead, and the edit is disclosed). Fix: restore the "
-                "file from version control, or delete it and run `aicraft generate` to "
-                "regenerate the item"
-            )
+            _tampered(path, "original_sha256 does not match original")
+        if kind == "image" and original_sha256 == sha256_text(meta["original"]):
+            # Written before aicraft kept image checksums: the digest of the file *name*, which
+            # pins nothing. The record has no checksum of its image.
+            original_sha256 = ""
+        candidates_sha256 = _candidates_sha256(path, meta, kind, candidates)
+        if kind == "image" and candidates_sha256:
+            if not original_sha256:
+                original_sha256 = candidates_sha256[picked - 1]
+            elif candidates_sha256[picked - 1] != original_sha256:
+                _bad(
+                    path,
+                    f"'candidates_sha256' {picked} (the picked image) differs from "
+                    "'original_sha256': use `aicraft pick` to choose another image",
+                )
         if candidates and candidates[picked - 1] != meta["original"]:
             if kind == "image":
                 _bad(
@@ -316,6 +347,7 @@ class Record:
             picked=picked,
             original=meta["original"],
             original_sha256=original_sha256,
+            candidates_sha256=candidates_sha256,
             review=_review(path, meta.get("review")),
             body=body.rstrip("\n") if kind == "text" else "",
             format=FORMAT,
@@ -323,6 +355,39 @@ class Record:
 
 
 # -- checking front matter ---------------------------------------------------------------------
+def _candidates_sha256(
+    path: str, meta: dict[str, Any], kind: str, candidates: list[str]
+) -> list[str]:
+    """The record's ``candidates_sha256``, checked: one digest per candidate, and for text
+    each the digest of its candidate (an edited candidate is tampering, named as such)."""
+    digests = meta.get("candidates_sha256")
+    if digests is None or digests == []:
+        # Records written before the field: text candidates are digested when read.
+        return [sha256_text(c) for c in candidates] if kind == "text" else []
+    if not isinstance(digests, list) or not all(is_sha256(d) for d in digests):
+        _bad(path, "'candidates_sha256' must be a list of 64-lowercase-hex-digit digests")
+    if len(digests) != len(candidates):
+        _bad(
+            path,
+            f"'candidates_sha256' has {len(digests)} digest(s) for {len(candidates)} candidate(s)",
+        )
+    if kind == "text":
+        for number, (candidate, digest) in enumerate(zip(candidates, digests, strict=True), 1):
+            if sha256_text(candidate) != digest:
+                _tampered(path, f"candidate {number} does not match its 'candidates_sha256'")
+    return list(digests)
+
+
+def _tampered(path: str, what: str) -> NoReturn:
+    """Raise the StoreError of a record whose model output was edited in the front matter."""
+    raise StoreError(
+        f"{path}: {what}: the record was tampered with (the model's outputs must never be "
+        "edited; edit the published text below the front matter instead, and the edit is "
+        "disclosed). Fix: restore the file from version control, or delete it and run "
+        "`aicraft generate` to regenerate the item"
+    )
+
+
 def _bad(path: str, problem: str) -> NoReturn:
     """Raise the StoreError of a record file: its path, the problem and how to fix it."""
     raise StoreError(f"{path}: {problem}. {FIX}")

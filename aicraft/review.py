@@ -121,9 +121,8 @@ def pick(record: Record, store: Store, number: int, by: str) -> Record:
     chosen = record.candidates[number - 1]
     record.picked = number
     record.original = chosen
-    record.original_sha256 = (
-        sha256_text(chosen) if record.kind == "text" else record.original_sha256
-    )
+    digests = record.candidates_sha256  # checked against the candidates when read
+    record.original_sha256 = digests[number - 1] if len(digests) == count else ""
     if record.kind == "text":
         record.body = chosen
     now = utc_now()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import re
 import stat
@@ -128,28 +129,44 @@ class Store:
                     f"{path}: its key {record.key[:16]}… does not match its file name; "
                     "restore the file from version control or delete it to regenerate"
                 )
-            for name in record.image_files:
-                try:
-                    image = self.file_path(name)
-                except StoreError as exc:
-                    raise StoreError(f"{path}: its image {name!r} cannot be used: {exc}") from None
-                if not image.is_file():
-                    raise StoreError(
-                        f"{path}: its image {name} is missing from the store; restore it from "
-                        "version control, or delete the record and run `aicraft generate`"
-                    )
-                from aicraft.images import ImageError, read_header
-
-                try:
-                    read_header(image)  # the header only: cheap, and no pixel is decoded
-                except ImageError as exc:
-                    raise StoreError(
-                        f"{path}: its image {name} is broken ({exc}); restore it from version "
-                        "control, or delete the record and run `aicraft generate`"
-                    ) from None
+            self._check_images(path, record)
         with self._lock:
             self._cache[key] = record
         return record
+
+    def _check_images(self, path: Path, record: Record) -> None:
+        """Each image of ``record`` is in the store, is an image (by its header: no pixel is
+        decoded) and, when the record pins its bytes, is the very file the model made."""
+        from aicraft.images import ImageError, read_header
+
+        pinned = record.image_sha256()
+        for name in record.image_files:
+            try:
+                image = self.file_path(name)
+            except StoreError as exc:
+                raise StoreError(f"{path}: its image {name!r} cannot be used: {exc}") from None
+            if not image.is_file():
+                raise StoreError(
+                    f"{path}: its image {name} is missing from the store; restore it from "
+                    "version control, or delete the record and run `aicraft generate`"
+                )
+            source: bytes | Path = image
+            if name in pinned:
+                source = self.read_file(name)
+                if hashlib.sha256(source).hexdigest() != pinned[name]:
+                    raise StoreError(
+                        f"{path}: its image {name} is not the image the model made (its sha256 "
+                        "differs from the one the record keeps). A changed image cannot be "
+                        "published as the model's output; restore it from version control, or "
+                        "delete the record and its images and run `aicraft generate`"
+                    )
+            try:
+                read_header(source)
+            except ImageError as exc:
+                raise StoreError(
+                    f"{path}: its image {name} is broken ({exc}); restore it from version "
+                    "control, or delete the record and run `aicraft generate`"
+                ) from None
 
     def read_short(self, short: str) -> Record:
         """Read the record file ``<short>.md`` (16 hex digits), whatever its key."""

@@ -14,6 +14,7 @@ the site, and nothing hangs.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import re
@@ -309,6 +310,12 @@ CORRUPTIONS: dict[str, tuple[str, Any, str]] = {
     ),
     "image-missing": ("image", "unlink", "missing"),
     "image-corrupt": ("image", "garbage", "image"),
+    "image-replaced": ("image", "replace", "not the image the model made"),
+    "image-checksums-disagree": (
+        "image",
+        _sub(r"^candidates_sha256:\n- [^\n]*$", "candidates_sha256:\n- " + "0" * 64),
+        "'candidates_sha256'",
+    ),
     "image-size-garbage": ("image", _sub(r"^  size: [^\n]*$", "  size: axb"), "size"),
     "image-name-traversal": (
         "image",
@@ -333,6 +340,8 @@ def _break(site: Site, case: str) -> Path:
         (site.store / record.original).unlink()
     elif how == "garbage":
         (site.store / record.original).write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 50)
+    elif how == "replace":  # a valid image, but not the one the model made
+        Image.new("RGB", (64, 64), "red").save(site.store / record.original)
     else:
         path.write_text(how(path.read_text("utf-8")), "utf-8")
     return path
@@ -781,9 +790,23 @@ def test_huge_and_malformed_answers_fail_alone_with_clear_errors_in_bounded_memo
     assert "Traceback" not in out
 
 
+def pin_image(record_path: Path, data: bytes) -> str:
+    """Make ``data`` the record's picked image *and* its checksum, as a record committed with
+    its image would (so that what is tested is the check behind the checksum); its name."""
+    record = Record.loads(record_path.read_text("utf-8"), str(record_path))
+    (record_path.parent / record.original).write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+    record.candidates_sha256 = [
+        digest if c == record.original else d
+        for c, d in zip(record.candidates, record.candidates_sha256, strict=True)
+    ]
+    record.original_sha256 = digest
+    record_path.write_text(record.dumps(), "utf-8")
+    return record.original
+
+
 def test_a_decompression_bomb_in_the_store_is_refused_before_decoding(site: Site) -> None:
-    record = Record.loads(site.record("A square.").read_text("utf-8"), "x")
-    (site.store / record.original).write_bytes(bomb_png())
+    name = pin_image(site.record("A square."), bomb_png())
     done = run_measured(
         aicraft_cmd("build", "-f", str(site.config)),
         env=subprocess_env(),
@@ -792,7 +815,7 @@ def test_a_decompression_bomb_in_the_store_is_refused_before_decoding(site: Site
     )
     assert not done.timed_out
     assert done.max_rss_mb < 250, f"peak memory {done.max_rss_mb:.0f} MB"
-    assert record.original in done.output and "pixels" in done.output
+    assert name in done.output and "pixels" in done.output
 
 
 TWO_IMAGES = (
@@ -847,13 +870,12 @@ def test_a_store_image_that_cannot_be_published_fails_alone_naming_its_record(
     store = tmp_path / "site" / "generations"
     circle = records_by_prompt(store)["A circle."]
     square = records_by_prompt(store)["A square."]
-    broken = Record.loads(circle.read_text("utf-8"), str(circle)).original
     data = {
         "undecodable": _png_with_bad_pixels(64, 48),
         "bomb": _png_with_bad_pixels(100_000, 1000),
         "garbage": b"\x89PNG\r\n\x1a\n" + b"garbage" * 50,
     }[case]
-    (store / broken).write_bytes(data)
+    broken = pin_image(circle, data)
     from aicraft import images
 
     embed = images.embed_metadata

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -397,11 +398,15 @@ def test_a_fifo_or_folder_named_like_a_record_is_reported_not_waited_on(tmp_path
     assert all("not a regular file" in str(e) for e in errors)
 
 
+def _sample_with_candidates() -> tuple[Path, str]:
+    path = Path(__file__).resolve().parent.parent / "generations" / "98ca5e3d4b4ae99c.md"
+    return path, path.read_bytes().decode("utf-8")
+
+
 def test_an_edited_candidate_is_reported_not_published_as_model_output() -> None:
     # A human who edits the picked candidate in the front matter instead of the body would
     # otherwise publish their words as the model's, undisclosed.
-    path = Path(__file__).resolve().parent.parent / "generations" / "98ca5e3d4b4ae99c.md"
-    text = path.read_bytes().decode("utf-8")
+    path, text = _sample_with_candidates()
     record = Record.loads(text, str(path))
     assert len(record.candidates) == 2 and record.candidates[0] == record.original
     line = "  Let anyone assemble a minuet by rolling dice;\n"
@@ -410,5 +415,27 @@ def test_an_edited_candidate_is_reported_not_published_as_model_output() -> None
     with pytest.raises(StoreError) as info:
         Record.loads(edited, str(path))
     message = str(info.value)
-    assert str(path) in message and "candidate 1 (the picked one) differs" in message
-    assert "below the front matter" in message
+    assert str(path) in message and "candidate 1 does not match" in message
+    assert "tampered" in message and "below the front matter" in message
+    # A record from before candidates_sha256 is still caught: the picked one must be original.
+    legacy = re.sub(r"candidates_sha256:\n(- [0-9a-f]{64}\n)+", "", edited)
+    assert legacy != edited
+    with pytest.raises(StoreError, match=r"candidate 1 \(the picked one\) differs"):
+        Record.loads(legacy, str(path))
+
+
+def test_an_edited_candidate_that_is_not_published_is_caught_before_it_is_picked() -> None:
+    # Editing candidate 2 would otherwise go unnoticed until `aicraft pick 2` published the
+    # human's words as the model's.
+    path, text = _sample_with_candidates()
+    record = Record.loads(text, str(path))
+    second = record.candidates[1].splitlines()[0]
+    assert text.count(second) == 1, "candidate 2 is only in the candidates list"
+    edited = text.replace(second, second + " (improved)", 1)
+    with pytest.raises(StoreError) as info:
+        Record.loads(edited, str(path))
+    message = str(info.value)
+    assert str(path) in message and "candidate 2 does not match" in message
+    wrong_count = re.sub(r"(candidates_sha256:\n- [0-9a-f]{64}\n)- [0-9a-f]{64}\n", r"\1", text)
+    with pytest.raises(StoreError, match=r"1 digest\(s\) for 2 candidate"):
+        Record.loads(wrong_count, str(path))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -147,6 +148,27 @@ def test_a_human_picks_among_candidates(site_factory) -> None:
     assert "candidate 2 of 3, chosen by Ed Itor" in html
     code, output = run("pick", text.short, "4", "--by", "Ed", *f)
     assert code == 1 and "candidates 1 to 3" in output
+
+
+def test_picking_an_image_candidate_publishes_that_file_and_pins_its_bytes(site_factory) -> None:
+    post = POST.replace('```ai-image size="64x64"', '```ai-image size="64x64" candidates="2"')
+    config = site_factory({"blog/index.md": "# Blog\n", "blog/posts/frost.md": post})
+    f = ("-f", str(config))
+    run("generate", *f, ok=True)
+    path, image = _record(config, "image")
+    store = path.parent
+    digests = [hashlib.sha256((store / n).read_bytes()).hexdigest() for n in image.candidates]
+    assert image.candidates_sha256 == digests and image.original_sha256 == digests[0]
+    run("pick", image.short, "2", "--by", "Ed Itor", *f, ok=True)
+    picked = Record.loads(path.read_text(), str(path))
+    assert picked.original == image.candidates[1] and picked.original_sha256 == digests[1]
+    site = build_site(config, strict=True)
+    html = next(site.glob("blog/20*/**/index.html")).read_text()
+    assert "candidate 2 of 2, chosen by Ed Itor" in html
+    # Swapping the picked file for the other candidate is a changed image, never published.
+    (store / image.candidates[1]).write_bytes((store / image.candidates[0]).read_bytes())
+    code, output = run("check", *f)
+    assert code == 1 and f"{image.candidates[1]} is not the image the model made" in output
 
 
 def test_policy_rules_are_listed_together_with_their_locations(site_factory) -> None:
