@@ -296,28 +296,32 @@ class AicraftPlugin(BasePlugin):
 
         Material renders a post's Markdown again for every listing that shows its excerpt, so
         the result is memoised by the fence's text, and by page too when the same text stands
-        for different items on different pages (``context="page"``).
+        for different items on different pages (``context="page"``). In an excerpt, the page
+        is the excerpt's post, never the listing that shows it (:func:`_excerpt_post`).
         """
         if self.engine is None or self.settings is None:
             return f"<pre><code>{escape(src)}</code></pre>"
+        page = _excerpt_post(md) or self._page
         fence = (language, src, tuple(sorted(options.items())))
-        html = self._by_fence.get(fence) or self._by_fence.get((fence, self._page))
+        html = self._by_fence.get(fence) or self._by_fence.get((fence, page))
         if html is not None:
             return html
         try:
-            html, shared = self._format_fence(src, language, options)
+            html, shared = self._format_fence(src, language, options, page)
         except Exception as exc:  # superfences would swallow it without a word
-            where = self._page or "a page"
+            where = page or "a page"
             message = f"{where}: an {language} item could not be shown: {exc!r}"
             log.error(message)
             self._render_failures.append(message)
             html = render_notice("error", f"{language} could not be shown", [message])
             shared = False
-        self._by_fence[fence if shared else (fence, self._page)] = html
+        self._by_fence[fence if shared else (fence, page)] = html
         return html
 
-    def _format_fence(self, src: str, language: str, options: dict[str, str]) -> tuple[str, bool]:
-        """The HTML of one fence, and whether it is the same on every page."""
+    def _format_fence(
+        self, src: str, language: str, options: dict[str, str], page: str | None
+    ) -> tuple[str, bool]:
+        """The HTML of one fence on ``page``, and whether it is the same on every page."""
         assert self.engine is not None and self.settings is not None
         kind = KINDS[language]
         prompt = normalize_prompt(src)
@@ -327,7 +331,7 @@ class AicraftPlugin(BasePlugin):
             return render_notice("invalid", f"Invalid {language} directive", lines), True
         shared = self.engine.same_item_everywhere(kind, options, prompt)
         try:
-            item = self.engine.item_for(kind, options, prompt, spec, self._page)
+            item = self.engine.item_for(kind, options, prompt, spec, page)
             record = self.engine.record(item.key)
         except (ConfigError, StoreError) as exc:
             return render_notice("error", f"{language} could not be shown", [str(exc)]), shared
@@ -470,6 +474,21 @@ class AicraftPlugin(BasePlugin):
             store.mkdir(parents=True, exist_ok=True)
             server.watch(str(store))
         return server
+
+
+def _excerpt_post(md: Any) -> str | None:
+    """The post whose excerpt ``md`` is rendering, if it is Material's excerpt parser.
+
+    Material renders a post's excerpt while it renders a listing page, with a parser of the
+    excerpt's own that holds the post in its ``excerpt`` tree processor. A directive there
+    belongs to that post (its ``context="page"`` is the post's text), not to the listing.
+    """
+    try:
+        processor = md.treeprocessors["excerpt"]
+    except (AttributeError, KeyError, TypeError):
+        return None
+    src = getattr(getattr(getattr(processor, "page", None), "file", None), "src_uri", None)
+    return src if isinstance(src, str) else None
 
 
 def _unique_item_ids(output: str) -> str:

@@ -242,6 +242,36 @@ def test_a_context_page_directive_copied_to_two_pages_shows_each_pages_own_item(
     assert {*a, *b} == scanned
 
 
+def test_a_blog_listing_shows_each_excerpt_its_own_posts_context_page_item(site_factory) -> None:
+    # Material renders excerpts while rendering the listing page: the formatter must place
+    # the directive in the excerpt's post, not in the listing (which has no such item).
+    post = "---\ndate: 2026-03-0{day}\n---\n\n# {title}\n\n{prose}\n\n{fact}\n{summary}\n"
+    posts = {
+        "apples": ("1", "Apples", "Apples grow in the north orchard."),
+        "pears": ("2", "Pears", "Pears ripen late by the south wall."),
+    }
+    pages = {"blog/index.md": "# Blog\n"}
+    for slug, (day, title, fact) in posts.items():
+        pages[f"blog/posts/{slug}.md"] = post.format(
+            day=day, title=title, prose=PROSE, fact=fact, summary=SUMMARY + "\n<!-- more -->\n"
+        )
+    config = site_factory(pages)
+    site = build_site(config, strict=True)
+    own = {}
+    for page in site.glob("blog/20*/**/index.html"):
+        html = page.read_text()
+        title = re.search(r"<h1[^>]*>(\w+)", html).group(1)
+        [own[title]] = keys_in(html)
+    assert len(set(own.values())) == 2, "each post has its own item"
+    listing = (site / "blog" / "index.html").read_text()
+    excerpts = listing.split('<article class="md-post md-post--excerpt"')[1:]
+    assert len(excerpts) == 2
+    for excerpt in excerpts:
+        title = next(t for t in own if f">{t}</a>" in excerpt)
+        assert keys_in(excerpt) == [own[title]], f"the {title} excerpt shows another item"
+    assert "not generated yet" not in listing
+
+
 def test_the_same_directive_twice_on_a_page_gets_unique_element_ids(site_factory) -> None:
     fence = '```ai-text label="Twice"\nWrite one line about rain.\n```\n'
     config = site_factory({"index.md": f"# Rain\n\n{PROSE}\n\n{fence}\n{PROSE}\n\n{fence}"})
