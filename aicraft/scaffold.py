@@ -148,7 +148,7 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.12"
-      - run: pip install aicraft
+      - run: pip install -r requirements.txt
       - name: Check (missing generations, review, policy)
         run: aicraft check
       - name: Build (frozen, strict)
@@ -171,6 +171,31 @@ jobs:
 """
 
 
+REQUIREMENTS = """\
+# What CI installs (.github/workflows/publish.yml): the versions this site was made with, so
+# that CI builds what you built. Upgrade them deliberately, with a local build first.
+# Where aicraft does not come from PyPI, replace its line with where you install it from:
+# a git URL (aicraft @ git+https://github.com/OWNER/aicraft@TAG) or a wheel's path.
+{pins}
+"""
+
+#: The packages CI needs to build the site; ``requirements.txt`` pins their installed versions.
+PINNED = ("aicraft", "mkdocs", "mkdocs-material")
+
+
+def requirements() -> str:
+    """``requirements.txt`` pinning :data:`PINNED` to the versions installed here."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    pins = []
+    for package in PINNED:
+        try:
+            pins.append(f"{package}=={version(package)}")
+        except PackageNotFoundError:  # running from a source tree that was never installed
+            pins.append(package)
+    return REQUIREMENTS.format(pins="\n".join(pins))
+
+
 def scaffold(target: Path, name: str, date: str) -> list[Path]:
     """Write a new site into ``target`` (which must be empty or missing); return the files."""
     if target.exists() and any(target.iterdir()):
@@ -187,6 +212,7 @@ def scaffold(target: Path, name: str, date: str) -> list[Path]:
         ".gitignore": GITIGNORE,
         ".gitattributes": GITATTRIBUTES,
         ".github/workflows/publish.yml": WORKFLOW,
+        "requirements.txt": requirements(),
     }
     written = []
     for relative, text in files.items():

@@ -248,6 +248,12 @@ def test_new_scaffolds_a_site_that_builds(tmp_path: Path, monkeypatch) -> None:
     workflow = (target / ".github" / "workflows" / "publish.yml").read_text()
     assert "aicraft check" in workflow and "aicraft build --strict" in workflow
     assert 'CI: "true"' in workflow and "deploy-pages" in workflow
+    # CI installs the versions the site was made with, never whatever is newest.
+    assert "pip install -r requirements.txt" in workflow
+    from importlib.metadata import version
+
+    pins = [line for line in (target / "requirements.txt").read_text().splitlines() if "==" in line]
+    assert pins == [f"{p}=={version(p)}" for p in ("aicraft", "mkdocs", "mkdocs-material")]
     assert "generations/** -text" in (target / ".gitattributes").read_text()
     site = build_site(target / "mkdocs.yml")
     index = (site / "blog" / "index.html").read_text()
