@@ -132,11 +132,20 @@ def test_ids_need_a_unique_prefix_and_a_reviewer_name(site_factory, monkeypatch)
     assert code == 1 and "pass --by NAME" in output
 
 
-def test_a_human_picks_among_candidates(site_factory) -> None:
-    post = POST.replace('```ai-text label="A frost poem"', '```ai-text candidates="3"')
+def _generated_post(site_factory, old: str, new: str) -> tuple[Path, tuple[str, str]]:
+    """A blog whose post is POST with ``old`` replaced by ``new``, generated; ``-f CONFIG``."""
+    post = POST.replace(old, new)
+    assert post != POST
     config = site_factory({"blog/index.md": "# Blog\n", "blog/posts/frost.md": post})
     f = ("-f", str(config))
     run("generate", *f, ok=True)
+    return config, f
+
+
+def test_a_human_picks_among_candidates(site_factory) -> None:
+    config, f = _generated_post(
+        site_factory, '```ai-text label="A frost poem"', '```ai-text candidates="3"'
+    )
     path, text = _record(config, "text")
     assert len(text.candidates) == 3 and text.body == text.candidates[0]
     html = next(build_site(config).glob("blog/20*/**/index.html")).read_text()
@@ -151,10 +160,9 @@ def test_a_human_picks_among_candidates(site_factory) -> None:
 
 
 def test_picking_an_image_candidate_publishes_that_file_and_pins_its_bytes(site_factory) -> None:
-    post = POST.replace('```ai-image size="64x64"', '```ai-image size="64x64" candidates="2"')
-    config = site_factory({"blog/index.md": "# Blog\n", "blog/posts/frost.md": post})
-    f = ("-f", str(config))
-    run("generate", *f, ok=True)
+    config, f = _generated_post(
+        site_factory, '```ai-image size="64x64"', '```ai-image size="64x64" candidates="2"'
+    )
     path, image = _record(config, "image")
     store = path.parent
     digests = [hashlib.sha256((store / n).read_bytes()).hexdigest() for n in image.candidates]
