@@ -1010,11 +1010,15 @@ def _authorship_html(authorship: Authorship) -> str:
     )
 
 
-def banner_html(page: PageDisclosure | None, ledger_href: str | None = None) -> str:
+def banner_html(
+    page: PageDisclosure | None, ledger_href: str | None = None, elsewhere: int = 0
+) -> str:
     """The banner near the top of a page, summing up what on it is AI-made ("" for None).
 
     Items (by kind), the AI share of the words, the models, the review state, the page's
     authorship declaration, and a link to the ledger. Kept out of the search index.
+    ``elsewhere``: AI-made things the page also shows from other pages (a listing's excerpts,
+    a theme's credited thumbnails); a page declared free of AI is then not "No AI on this page".
     """
     if page is None:
         return ""
@@ -1038,6 +1042,9 @@ def banner_html(page: PageDisclosure | None, ledger_href: str | None = None) -> 
         facts.append(f"Made with {models}")
     if page.items:
         facts.append(f"Editorial review: {page.review_summary}")
+    if elsewhere > 0:
+        has_ai = True
+        facts.append(elsewhere_text(elsewhere))
     facts_html = "".join(f"<li>{escape(fact)}</li>" for fact in facts)
     if has_ai:
         title = "AI on this page"
@@ -1060,15 +1067,26 @@ def banner_html(page: PageDisclosure | None, ledger_href: str | None = None) -> 
     share_value = page.ai_share
     if share_value is not None:
         data += f' data-ai-share="{share_value:.4f}"'
+    if elsewhere > 0:
+        data += f' data-ai-items-elsewhere="{elsewhere}"'
     return (
         '<aside class="aicraft-banner" data-search-exclude role="note" aria-label="AI disclosure"'
         f"{data}>{''.join(parts)}</aside>"
     )
 
 
+def elsewhere_text(items: int) -> str:
+    """The banner's words for AI-made things a page shows from other pages."""
+    return (
+        f"Shown from other pages (excerpts, pictures): {_plural(items, 'AI-made item')}, "
+        f"each marked where {'it appears' if items == 1 else 'they appear'}"
+    )
+
+
 def listing_banner_html(items: int, ledger_href: str | None = None) -> str:
-    """The banner of a page that only lists other pages' excerpts (a blog index, an archive):
-    how many AI-made items the excerpts show, each credited where it appears."""
+    """The banner of a page that only shows other pages' AI-made things (a blog index of
+    excerpts, an archive, a cover of credited thumbnails): how many, each credited where it
+    appears."""
     if items <= 0:
         return ""
     link = ""
@@ -1081,8 +1099,7 @@ def listing_banner_html(items: int, ledger_href: str | None = None) -> str:
         '<aside class="aicraft-banner aicraft-banner--listing" data-search-exclude role="note" '
         f'aria-label="AI disclosure" data-ai-items="{items}">'
         '<p class="aicraft-banner-title"><strong>AI on this page</strong></p>'
-        f"<p>The excerpts below show {_plural(items, 'AI-made item')}, each marked where it "
-        f"appears.{link}</p></aside>"
+        f"<p>{elsewhere_text(items)}.{link}</p></aside>"
     )
 
 
@@ -1113,10 +1130,14 @@ def footer_html(page: PageDisclosure | None) -> str:
     )
 
 
-def meta_tag(page: PageDisclosure | None) -> str:
-    """``<meta name="ai-disclosure" content="...">`` when one value holds for the page, else ""."""
+def meta_tag(page: PageDisclosure | None, elsewhere: Sequence[str] = ()) -> str:
+    """``<meta name="ai-disclosure" content="...">`` when one value holds for the page, else "".
+
+    ``elsewhere``: the ``ai-disclosure`` values of what the page also shows from other pages
+    ("" where unknown); they must agree with the page's own value too.
+    """
     value = page.disclosure_value if page else None
-    if not value:
+    if not value or any(other != value for other in elsewhere):
         return ""
     return f'<meta name="ai-disclosure" content="{escape(value)}">'
 
@@ -1674,6 +1695,7 @@ __all__ = [
     "edit_fraction",
     "edit_share",
     "element_id",
+    "elsewhere_text",
     "footer_html",
     "headers_file",
     "json_ld",

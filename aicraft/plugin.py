@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from html import escape
 from importlib.resources import files as package_files
 from pathlib import Path
@@ -59,7 +60,6 @@ _LEDGER_URL = re.compile(re.escape(LEDGER_SCHEME) + r"(#[a-z0-9-]{1,40})?")
 _PLACEHOLDER = re.compile(r"aicraft-(?:asset|ledger):///")
 _URL_ATTRIBUTE_END = re.compile(r'\s(?:src|srcset|href)="$')
 # The start tag of an item aicraft rendered (never text: that cannot contain ``<``).
-_ITEM_TAG = re.compile(r'<(?:div|figure)\s[^<>]*?\bdata-aicraft-key="([0-9a-f]{64})"')
 _ITEM_ID = re.compile(r'(<(?:div|figure)\s[^<>]*?\bid=")(ai-[0-9a-f]{16})"')
 
 
@@ -392,9 +392,17 @@ class AicraftPlugin(BasePlugin):
         if self.publication is None or self.settings is None:
             return output
         page_disclosure = self.publication.pages.get(page.file.src_uri)
+        elsewhere = shown_from_elsewhere(
+            output, {item.record.key for item in page_disclosure.items} if page_disclosure else ()
+        )
+        if page_disclosure is not None and elsewhere:
+            # Its banner was made before the theme added excerpts or thumbnails: redo it.
+            old = disclosure.banner_html(page_disclosure, LEDGER_SCHEME)
+            new = disclosure.banner_html(page_disclosure, LEDGER_SCHEME, len(elsewhere))
+            output = output.replace(old, new, 1)
         if page_disclosure is not None and "</head>" in output:
             info = self._infos.get(page.file.src_uri)
-            head = disclosure.meta_tag(page_disclosure) + disclosure.json_ld(
+            head = disclosure.meta_tag(page_disclosure, elsewhere) + disclosure.json_ld(
                 page_disclosure,
                 config.site_name,
                 config.site_url,
@@ -402,8 +410,8 @@ class AicraftPlugin(BasePlugin):
                 self.settings.editorial_responsibility,
             )
             output = output.replace("</head>", head + "</head>", 1)
-        elif page_disclosure is None and "data-aicraft-key=" in output:
-            output = _with_listing_banner(output)
+        elif page_disclosure is None and elsewhere:
+            output = _with_listing_banner(output, len(elsewhere))
         if ASSET_SCHEME in output or LEDGER_SCHEME in output:
             output = self._resolve_placeholders(output, page.url)
         return _unique_item_ids(output)
@@ -510,20 +518,45 @@ def _unique_item_ids(output: str) -> str:
     return _ITEM_ID.sub(number, output)
 
 
-def _with_listing_banner(output: str) -> str:
-    """Put a banner under the title of a page that shows other pages' AI items in excerpts."""
-    count = len(set(_ITEM_TAG.findall(output)))
-    if not count:
-        return output
+_AI_MARK = 'data-ai-generated="true"'
+_KEY_ATTRIBUTE = re.compile(r'(?<![\w-])data-aicraft-key="([0-9a-f]{64})"')
+_DISCLOSURE_ATTRIBUTE = re.compile(r'(?<![\w-])ai-disclosure="([^"<>]*)"')
+
+
+def shown_from_elsewhere(output: str, own: Iterable[str] = ()) -> list[str]:
+    """What a page's HTML shows as AI-made that is not one of its own items (keys ``own``).
+
+    Every start tag marked ``data-ai-generated="true"`` counts: another page's item in an
+    excerpt (once per key) and a theme's credited copy, such as a cover's thumbnail (each).
+    Returns their ``ai-disclosure`` values ("" where a mark has none). Model output cannot
+    add a mark: its ``<`` and quotes are escaped.
+    """
+    own = set(own)
+    seen: set[str] = set()
+    values: list[str] = []
+    at = output.find(_AI_MARK)
+    while at >= 0:
+        start, end = output.rfind("<", 0, at), output.find(">", at)
+        tag = output[start : end + 1] if start >= 0 and end >= 0 else ""
+        at = output.find(_AI_MARK, at + len(_AI_MARK))
+        if not tag or ">" in tag[:-1]:
+            continue  # not inside a start tag
+        key = _KEY_ATTRIBUTE.search(tag)
+        if key is not None:
+            if key.group(1) in own or key.group(1) in seen:
+                continue
+            seen.add(key.group(1))
+        value = _DISCLOSURE_ATTRIBUTE.search(tag)
+        values.append(value.group(1) if value else "")
+    return values
+
+
+def _with_listing_banner(output: str, count: int) -> str:
+    """Put a banner under the title of a page that shows ``count`` AI-made things of other
+    pages (excerpts, thumbnails) and has none of its own."""
     banner = disclosure.listing_banner_html(count, LEDGER_SCHEME)
-    first = min(
-        (
-            i
-            for i in (output.find('<div class="aicraft '), output.find('<figure class="aicraft '))
-            if i >= 0
-        ),
-        default=-1,
-    )
+    mark = output.find(_AI_MARK)
+    first = output.rfind("<", 0, mark) if mark >= 0 else -1  # the first marked tag
     title_end = output.find("</h1>")
     at = title_end + len("</h1>") if 0 <= title_end < first else first
     return output[:at] + banner + output[at:] if at >= 0 else output

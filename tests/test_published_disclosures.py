@@ -187,6 +187,54 @@ def test_pages_without_ai_content_carry_no_disclosure(site_factory) -> None:
     assert 'name="ai-disclosure"' not in ai
 
 
+def test_a_page_declared_free_of_ai_never_says_so_over_ai_excerpts(site_factory) -> None:
+    # A human-written blog index (authorship: none) shows its posts' AI items in excerpts:
+    # "No AI on this page" and ai-disclosure=none would be false there.
+    index = "---\nauthorship:\n  level: none\n  statement: Written by Ed.\n---\n# Blog\n"
+    post = (
+        "---\ndate: 2026-03-01\n---\n\n# Frost\n\n"
+        f"{PROSE}\n\n```ai-text\nA line about frost.\n```\n\n"
+        '```ai-image size="64x64" alt="White frost ferns on a window pane"\nA frost pattern.\n```\n'
+    )
+    config = site_factory({"blog/index.md": index, "blog/posts/frost.md": post})
+    site = build_site(config, strict=True)
+    listing = (site / "blog" / "index.html").read_text()
+    [banner] = re.findall(r'<aside class="aicraft-banner.*?</aside>', listing, re.S)
+    assert "No AI on this page" not in banner and "AI on this page" in banner
+    assert 'data-ai-items-elsewhere="2"' in banner and "2 AI-made items" in banner
+    assert "Written by Ed." in banner  # the page's own declaration still stands
+    assert 'name="ai-disclosure"' not in listing  # mixed: each item carries its own value
+    assert listing.index("aicraft-banner") < listing.index("data-aicraft-key")
+    # The post itself: its own items only, nothing counted twice.
+    post_html = next(site.glob("blog/20*/**/index.html")).read_text()
+    assert "elsewhere" not in post_html
+
+
+def test_a_themes_credited_thumbnails_are_counted_on_the_cover(sample: Path) -> None:
+    cover = (sample / "index.html").read_text()
+    thumbnails = re.findall(r'<figure class="mag-hero"[^>]*data-ai-generated="true"', cover)
+    assert thumbnails
+    [banner] = re.findall(r'<aside class="aicraft-banner.*?</aside>', cover, re.S)
+    assert f'data-ai-items-elsewhere="{len(thumbnails)}"' in banner
+    assert f"{len(thumbnails)} AI-made items" in banner
+
+
+def test_only_real_marks_of_other_pages_count_as_shown_from_elsewhere() -> None:
+    from aicraft.plugin import shown_from_elsewhere
+
+    own, other = "a" * 64, "b" * 64
+    html = (
+        f'<div class="aicraft" data-aicraft-key="{own}" data-ai-generated="true" '
+        'ai-disclosure="ai-autonomous">'
+        f'<figure data-aicraft-key="{other}" data-ai-generated="true" ai-disclosure="ai-assisted">'
+        f'<figure data-aicraft-key="{other}" data-ai-generated="true" ai-disclosure="ai-assisted">'
+        '<figure class="thumb" data-ai-generated="true">'
+        '<p>&lt;div data-ai-generated=&quot;true&quot;&gt; and data-ai-generated="true"</p>'
+    )
+    assert shown_from_elsewhere(html, {own}) == ["ai-assisted", ""]
+    assert len(shown_from_elsewhere(html)) == 3
+
+
 def test_private_prompts_keep_their_hash_and_the_disclosure(site_factory) -> None:
     secret = "Describe the secret recipe of grandmother's plum cake."
     config = site_factory(
