@@ -132,7 +132,7 @@ HEADER_MODES = (HEADER_NONE, HEADER_AI_MODIFIED, HEADER_AI_ORIGINATED, HEADER_MA
 
 #: Identifier and version of the ``ai-disclosures.json`` format (documented in the README).
 LEDGER_SCHEMA = "urn:aicraft:schema:ai-disclosures:1"
-LEDGER_SCHEMA_VERSION = "1.0"
+LEDGER_SCHEMA_VERSION = "1.1"  # 1.1: pages' shown_from_other_pages
 #: The C2PA state of an image that was not signed.
 C2PA_NOT_SIGNED = "not signed"
 
@@ -1130,14 +1130,23 @@ def footer_html(page: PageDisclosure | None) -> str:
     )
 
 
-def meta_tag(page: PageDisclosure | None, elsewhere: Sequence[str] = ()) -> str:
-    """``<meta name="ai-disclosure" content="...">`` when one value holds for the page, else "".
+def shown_value(page: PageDisclosure | None, elsewhere: Sequence[str] = ()) -> str | None:
+    """The ``ai-disclosure`` value that holds for everything a page shows, else None (mixed).
 
-    ``elsewhere``: the ``ai-disclosure`` values of what the page also shows from other pages
-    ("" where unknown); they must agree with the page's own value too.
+    ``elsewhere``: the values of what the page also shows from other pages (excerpts, a
+    theme's thumbnails; "" where unknown): they must agree with the page's own value too.
     """
     value = page.disclosure_value if page else None
     if not value or any(other != value for other in elsewhere):
+        return None
+    return value
+
+
+def meta_tag(page: PageDisclosure | None, elsewhere: Sequence[str] = ()) -> str:
+    """``<meta name="ai-disclosure" content="...">`` when one value holds for all the page
+    shows (:func:`shown_value`), else ""."""
+    value = shown_value(page, elsewhere)
+    if not value:
         return ""
     return f'<meta name="ai-disclosure" content="{escape(value)}">'
 
@@ -1336,8 +1345,8 @@ def methodology(settings: Any = None) -> str:
     return text
 
 
-def page_summary(page: PageDisclosure) -> dict[str, Any]:
-    """A page's entry in ``ai-disclosures.json``."""
+def page_summary(page: PageDisclosure, elsewhere: Sequence[str] = ()) -> dict[str, Any]:
+    """A page's entry in ``ai-disclosures.json``; ``elsewhere`` as for :func:`shown_value`."""
     share = page.ai_share
     authorship = None
     if page.authorship:
@@ -1353,7 +1362,7 @@ def page_summary(page: PageDisclosure) -> dict[str, Any]:
         "title": page.title,
         "aia": page.aia(),
         "aia_long": page.aia(long=True),
-        "ai_disclosure": page.disclosure_value,
+        "ai_disclosure": shown_value(page, elsewhere),
         "ai_share": None if share is None else round(share, 4),
         "ai_share_is_minimum": page.share_is_minimum,
         "words": {"total": page.total_words, "ai": page.ai_words},
@@ -1361,6 +1370,7 @@ def page_summary(page: PageDisclosure) -> dict[str, Any]:
         "review": page.review_summary,
         "authorship": authorship,
         "items": [item.record.short for item in page.items],
+        "shown_from_other_pages": len(elsewhere),
     }
 
 
@@ -1391,17 +1401,20 @@ def ledger_document(
     settings: Any = None,
     generated_at: str | None = None,
     pages: Sequence[PageDisclosure] = (),
+    elsewhere: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """The ``ai-disclosures.json`` document: versioned schema, methodology, items, pages.
 
     ``entries`` come from :func:`ledger_entry`; ``pages`` (optional) add each page's AIA
-    statement, AI share and declaration, and declared-only pages. ``generated_at`` is passed in
-    (not read from the clock) so builds can be reproducible.
+    statement, AI share and declaration, and declared-only pages; ``elsewhere`` (by page
+    source path) what each page also shows from other pages (:func:`shown_value`).
+    ``generated_at`` is passed in (not read from the clock) so builds can be reproducible.
     """
+    elsewhere = elsewhere or {}
     page_list = []
     for page, url, title, group in _page_groups(entries, pages):
         if page is not None:
-            page_list.append(page_summary(page))
+            page_list.append(page_summary(page, elsewhere.get(page.page_src, ())))
         else:
             page_list.append(
                 {
@@ -1418,6 +1431,7 @@ def ledger_document(
                     "review": None,
                     "authorship": None,
                     "items": [e.get("id") for e in group],
+                    "shown_from_other_pages": 0,
                 }
             )
     return {
@@ -1712,6 +1726,7 @@ __all__ = [
     "place_banner",
     "review_state",
     "schema_org_source_type",
+    "shown_value",
     "source_type_uri",
     "words",
 ]

@@ -80,6 +80,8 @@ class AicraftPlugin(BasePlugin):
         self._page: str | None = None
         self._by_fence: dict[Any, str] = {}
         self._render_failures: list[str] = []
+        #: By page: the ai-disclosure values of other pages' AI items it shows (on_post_page).
+        self._elsewhere: dict[str, list[str]] = {}
         self._titles: dict[str, str] = {}
         self._violations: dict[str, list[Violation]] = {}
         self._images: dict[str, publication.PublishedImage] = {}
@@ -151,7 +153,7 @@ class AicraftPlugin(BasePlugin):
         if self.engine is None or self.settings is None:
             return files
         engine, settings = self.engine, self.settings
-        self._by_fence, self._render_failures = {}, []
+        self._by_fence, self._render_failures, self._elsewhere = {}, [], {}
         pages = [(f.src_uri, f.content_string) for f in files.documentation_pages()]
         site = self.site = engine.scan(pages)
         # Titles now, while the text is at hand: MkDocs' File.content_string reads the file again.
@@ -396,6 +398,7 @@ class AicraftPlugin(BasePlugin):
             output, {item.record.key for item in page_disclosure.items} if page_disclosure else ()
         )
         if page_disclosure is not None and elsewhere:
+            self._elsewhere[page.file.src_uri] = elsewhere
             # Its banner was made before the theme added excerpts or thumbnails: redo it.
             old = disclosure.banner_html(page_disclosure, LEDGER_SCHEME)
             new = disclosure.banner_html(page_disclosure, LEDGER_SCHEME, len(elsewhere))
@@ -465,7 +468,9 @@ class AicraftPlugin(BasePlugin):
         if self.publication is None or self.settings is None or self.engine is None:
             return
         records = [i.record for items in self.publication.items.values() for i in items]
-        document = self.publication.document(self.settings, publication.generated_at(records))
+        document = self.publication.document(
+            self.settings, publication.generated_at(records), self._elsewhere
+        )
         path = Path(config.site_dir) / JSON_NAME
         # Compact, in one call: only json.dumps without indent uses the C encoder (json.dump
         # and indent=2 go token by token in Python: seconds for a 2000-post site's ledger).

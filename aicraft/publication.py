@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -82,9 +82,16 @@ class Publication:
         """The AI share of each page's words, for pages that have one."""
         return {src: page.ai_share for src, page in self.pages.items() if page.ai_share is not None}
 
-    def document(self, settings: Any, generated_at: str) -> dict[str, Any]:
-        """The ``ai-disclosures.json`` document."""
-        return ledger_document(self.entries, settings, generated_at, list(self.pages.values()))
+    def document(
+        self,
+        settings: Any,
+        generated_at: str,
+        elsewhere: Mapping[str, Sequence[str]] | None = None,
+    ) -> dict[str, Any]:
+        """The ``ai-disclosures.json`` document (``elsewhere``: see :func:`ledger_document`)."""
+        return ledger_document(
+            self.entries, settings, generated_at, list(self.pages.values()), elsewhere
+        )
 
 
 def title_of(meta: Mapping[str, Any], markdown: str, src: str) -> str:

@@ -204,6 +204,10 @@ def test_a_page_declared_free_of_ai_never_says_so_over_ai_excerpts(site_factory)
     assert 'data-ai-items-elsewhere="2"' in banner and "2 AI-made items" in banner
     assert "Written by Ed." in banner  # the page's own declaration still stands
     assert 'name="ai-disclosure"' not in listing  # mixed: each item carries its own value
+    pages = json.loads((site / "ai-disclosures.json").read_text())["pages"]
+    [entry] = [p for p in pages if p["page"] == "blog/index.md"]
+    assert entry["ai_disclosure"] is None and entry["shown_from_other_pages"] == 2
+    assert entry["aia"] == "AIA No AI v1.0"  # the page's own writing: still no AI
     assert listing.index("aicraft-banner") < listing.index("data-aicraft-key")
     # The post itself: its own items only, nothing counted twice.
     post_html = next(site.glob("blog/20*/**/index.html")).read_text()
