@@ -856,21 +856,59 @@ def _c2pa() -> Any:
     return c2pa
 
 
+#: The label of the provider's signed original among a manifest's ingredients.
+PARENT_INGREDIENT = "provider-original"
+
+
 def c2pa_manifest_definition(
-    meta: ImageDisclosure, fmt: str, training_mining: str | None = None
+    meta: ImageDisclosure,
+    fmt: str,
+    training_mining: str | None = None,
+    *,
+    parent: bool = False,
+    resized: bool = False,
 ) -> dict[str, Any]:
-    """The manifest aicraft signs: ``c2pa.created`` with the IPTC source type and aicraft as
-    software agent; with ``training_mining`` (``"notAllowed"`` or ``"allowed"``) also a
-    ``cawg.training-mining`` assertion covering AI training, inference and data mining."""
+    """The manifest aicraft signs.
+
+    Without ``parent``: ``c2pa.created`` with the IPTC source type and aicraft as software
+    agent. With ``parent`` (the provider signed its image with a C2PA manifest of its own, as
+    OpenAI does): the provider's original is the ``parentOf`` ingredient
+    (:data:`PARENT_INGREDIENT`), ``c2pa.opened`` from it, ``c2pa.resized`` for a ``resized``
+    variant, and ``c2pa.edited.metadata`` for the disclosure aicraft embedded: the provider's
+    signed claim of how the image was made stays verifiable. With ``training_mining``
+    (``"notAllowed"`` or ``"allowed"``) also a ``cawg.training-mining`` assertion covering AI
+    training, inference and data mining."""
     agent = {"name": "aicraft", "version": __version__}
     version = f" {meta.ai_system_version}" if meta.ai_system_version else ""
-    action = {
-        "action": "c2pa.created",
-        "digitalSourceType": meta.source_type_uri,
-        "softwareAgent": agent,
-        "description": _clean(f"Generated with {meta.ai_system}{version} ({meta.provider})"),
-    }
-    assertions: list[dict[str, Any]] = [{"label": "c2pa.actions", "data": {"actions": [action]}}]
+    made = _clean(f"Generated with {meta.ai_system}{version} ({meta.provider})")
+    actions: list[dict[str, Any]]
+    if parent:
+        actions = [
+            {
+                "action": "c2pa.opened",
+                "parameters": {"ingredientIds": [PARENT_INGREDIENT]},
+                "description": made,
+            }
+        ]
+        if resized:
+            actions.append({"action": "c2pa.resized", "softwareAgent": agent})
+        actions.append(
+            {
+                "action": "c2pa.edited.metadata",
+                "softwareAgent": agent,
+                "description": "AI disclosure embedded (XMP, EXIF, IPTC)",
+            }
+        )
+    else:
+        actions = [
+            {
+                "action": "c2pa.created",
+                "digitalSourceType": meta.source_type_uri,
+                "softwareAgent": agent,
+                "description": made,
+            }
+        ]
+    assertions: list[dict[str, Any]] = [{"label": "c2pa.actions", "data": {"actions": actions}}]
     if training_mining is not None:
         if training_mining not in _TRAINING_MINING_USES:
             raise ValueError(f"training_mining must be one of {_TRAINING_MINING_USES}")
@@ -894,20 +932,27 @@ def sign_c2pa(
     ta_url: str | None = None,
     *,
     training_mining: str | None = None,
+    parent: bytes | None = None,
+    resized: bool = False,
 ) -> bytes:
     """``data`` with a C2PA manifest signed ES256 by ``key_pem``; call it last.
 
     ``cert_pem`` is the chain, signing certificate first then its issuers (c2pa refuses a
     self-signed leaf). ``ta_url`` is an RFC 3161 timestamp authority, or ``None`` for no
-    timestamp (then no network is used). Raises :class:`C2paUnavailable` without
-    c2pa-python and :class:`C2paSigningError` when c2pa refuses the credentials or image.
+    timestamp (then no network is used). ``parent``: the provider's original image when it
+    carries a C2PA manifest of its own; it becomes the manifest's parent ingredient (see
+    :func:`c2pa_manifest_definition`; ``resized`` for a variant). Raises
+    :class:`C2paUnavailable` without c2pa-python and :class:`C2paSigningError` when c2pa
+    refuses the credentials or image.
     """
     c2pa = _c2pa()
     target = normalize_format(fmt)
     actual = sniff_format(data)
     if actual != target:
         raise ImageError(f"cannot sign as {target}: the data is a {actual} image")
-    manifest = c2pa_manifest_definition(meta, target, training_mining)
+    manifest = c2pa_manifest_definition(
+        meta, target, training_mining, parent=parent is not None, resized=resized
+    )
     settings = {
         "builder": {"thumbnail": {"enabled": False}},
         "verify": _READ_SETTINGS["verify"],
@@ -921,6 +966,15 @@ def sign_c2pa(
             c2pa.Context.from_dict(settings) as context,
             c2pa.Builder(manifest, context=context) as builder,
         ):
+            if parent is not None:
+                ingredient = {
+                    "title": _truncate_utf8(_clean(meta.description), 200, "…") or "original",
+                    "relationship": "parentOf",
+                    "label": PARENT_INGREDIENT,
+                }
+                builder.add_ingredient(
+                    ingredient, MIME_TYPES[sniff_format(parent)], io.BytesIO(parent)
+                )
             out = io.BytesIO()
             builder.sign(signer, MIME_TYPES[target], io.BytesIO(data), out)
     except c2pa.C2paError as exc:

@@ -341,9 +341,27 @@ def _publish_one(
     state = C2PA_NOT_SIGNED
     if signer is not None:
         cert, key, ta_url, mining = signer
-        data = images.sign_c2pa(data, "png", meta, cert, key, ta_url, training_mining=mining)
+        # A provider's own signed manifest (OpenAI adds one) cannot survive the embedding;
+        # its original becomes the parent ingredient, so its claim stays verifiable.
+        parent = source if images.has_c2pa_manifest(source) else None
+        data = images.sign_c2pa(
+            data, "png", meta, cert, key, ta_url, training_mining=mining, parent=parent
+        )
         variants = {
-            w: (n, images.sign_c2pa(b, VARIANT_FORMAT, meta, cert, key, ta_url))
+            w: (
+                n,
+                images.sign_c2pa(
+                    b,
+                    VARIANT_FORMAT,
+                    meta,
+                    cert,
+                    key,
+                    ta_url,
+                    training_mining=mining,
+                    parent=parent,
+                    resized=True,
+                ),
+            )
             for w, (n, b) in variants.items()
         }
         state = images.c2pa_state(data, "png")

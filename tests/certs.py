@@ -12,6 +12,7 @@ made fresh for every test session and never leave the temporary directory.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -121,3 +122,55 @@ def make_test_credentials(days: int = 30) -> SigningCredentials:
     return SigningCredentials(
         chain_pem=leaf_pem + ca_pem, key_pem=key_pem, ca_pem=ca_pem, leaf_pem=leaf_pem
     )
+
+
+#: The claim generator of :func:`provider_signer`'s manifests (a stand-in for OpenAI's).
+PROVIDER_CLAIM_GENERATOR = "fake-openai-images"
+
+
+def provider_signer(credentials: SigningCredentials) -> Callable[[bytes], bytes]:
+    """A function that signs a PNG the way an image provider does (OpenAI adds a C2PA
+    manifest to its images): ``c2pa.created`` from ``trainedAlgorithmicMedia``, claimed by
+    :data:`PROVIDER_CLAIM_GENERATOR`. Needs c2pa-python."""
+    import io
+
+    import c2pa
+
+    manifest = {
+        "claim_generator_info": [{"name": PROVIDER_CLAIM_GENERATOR, "version": "1.0"}],
+        "title": "image.png",
+        "format": "image/png",
+        "assertions": [
+            {
+                "label": "c2pa.actions",
+                "data": {
+                    "actions": [
+                        {
+                            "action": "c2pa.created",
+                            "digitalSourceType": "http://cv.iptc.org/newscodes/"
+                            "digitalsourcetype/trainedAlgorithmicMedia",
+                        }
+                    ]
+                },
+            }
+        ],
+    }
+    settings = {
+        "builder": {"thumbnail": {"enabled": False}},
+        "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
+    }
+
+    def sign(png: bytes) -> bytes:
+        info = c2pa.C2paSignerInfo(
+            c2pa.C2paSigningAlg.ES256, credentials.chain_pem, credentials.key_pem, None
+        )
+        with (
+            c2pa.Signer.from_info(info) as signer,
+            c2pa.Context.from_dict(settings) as context,
+            c2pa.Builder(manifest, context=context) as builder,
+        ):
+            out = io.BytesIO()
+            builder.sign(signer, "image/png", io.BytesIO(png), out)
+        return out.getvalue()
+
+    return sign

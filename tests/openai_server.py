@@ -120,6 +120,9 @@ class Behavior:
     ``"bomb"`` (a valid 100-megapixel PNG), ``"jpeg"`` (a JPEG instead of a PNG)."""
     image_answer: str | None = None
     """Force the image answer form: ``"url"`` or ``"b64_json"``."""
+    sign_images: Callable[[bytes], bytes] | None = None
+    """Applied to each image's bytes before they are sent: e.g. to add the provider's own C2PA
+    manifest, as OpenAI does."""
     file_content_type: str | None = None
     """Content-Type with which ``/files/...`` serves the image of a ``url`` answer."""
     echo_auth: bool = False
@@ -704,6 +707,8 @@ class _Handler(BaseHTTPRequestHandler):
         data = []
         for i in range(count):
             image, content_type = self._image_bytes(prompt, size, i, behavior)
+            if behavior.sign_images is not None:
+                image = behavior.sign_images(image)
             if answer == "url":
                 name = f"{uuid.uuid4().hex}.png"
                 self.fake.files[name] = (image, behavior.file_content_type or content_type)

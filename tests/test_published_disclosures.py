@@ -257,6 +257,69 @@ def test_private_prompts_keep_their_hash_and_the_disclosure(site_factory) -> Non
     assert "Machine-generated text" in page and "aicraft-banner" in page
 
 
+def test_a_providers_own_c2pa_manifest_stays_verifiable_as_the_parent_ingredient(
+    site_factory, monkeypatch
+) -> None:
+    # OpenAI signs its images with a C2PA manifest. Embedding the disclosure would break that
+    # signature; with a certificate configured, the provider's original becomes the parent
+    # ingredient of aicraft's manifest, so its claim of how the image was made stays checkable.
+    pytest.importorskip("c2pa", reason="c2pa-python not installed (aicraft[c2pa])")
+    from aicraft.images import active_c2pa_manifest, c2pa_state, read_c2pa_manifest
+    from tests.certs import PROVIDER_CLAIM_GENERATOR, make_test_credentials, provider_signer
+    from tests.openai_server import Behavior, FakeOpenAI
+
+    ours, theirs = make_test_credentials(), make_test_credentials()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-key")
+    page = (
+        f"# Art\n\n{PROSE}\n\n"
+        '```ai-image size="256x256" alt="A red square on a pale ground"\nA red square.\n```\n'
+    )
+    with FakeOpenAI(default=Behavior(sign_images=provider_signer(theirs))) as server:
+        config = site_factory(
+            {"index.md": page},
+            {
+                "provider": "openai",
+                "base_url": server.base_url,
+                "image_widths": [128],
+                "c2pa": {"cert": "chain.pem", "key": "key.pem", "training_mining": "notAllowed"},
+            },
+        )
+        (config.parent / "chain.pem").write_bytes(ours.chain_pem)
+        (config.parent / "key.pem").write_bytes(ours.key_pem)
+        site = build_site(config)
+    [original] = (config.parent / "generations").glob("*.png")
+    provider = active_c2pa_manifest(original.read_bytes(), "png")
+    assert provider is not None, "the store keeps the provider's signed original"
+    published = [*(site / "assets" / "aicraft").glob("*.png")]
+    published += (site / "assets" / "aicraft").glob("*.webp")
+    assert len(published) == 2  # the image and its 128 px variant
+    for path in published:
+        fmt = path.suffix[1:]
+        manifest = active_c2pa_manifest(path.read_bytes(), fmt)
+        assert manifest is not None and c2pa_state(path.read_bytes(), fmt) == "valid", path
+        [ingredient] = manifest["ingredients"]
+        assert ingredient["relationship"] == "parentOf"
+        store = read_c2pa_manifest(path.read_bytes(), fmt)
+        assert store is not None
+        parent = store["manifests"][ingredient["active_manifest"]]  # the provider's own claim
+        assert PROVIDER_CLAIM_GENERATOR in json.dumps(parent["claim_generator_info"])
+        assert "trainedAlgorithmicMedia" in json.dumps(parent["assertions"])
+        text = json.dumps(manifest["assertions"])
+        actions = [
+            action
+            for assertion in manifest["assertions"]
+            if assertion["label"].startswith("c2pa.actions")
+            for action in assertion["data"]["actions"]
+        ]
+        [opened] = [a for a in actions if a["action"] == "c2pa.opened"]
+        [link] = opened["parameters"]["ingredients"]  # c2pa resolved PARENT_INGREDIENT
+        assert link["url"].endswith(ingredient["label"])
+        assert "c2pa.edited.metadata" in text
+        assert "c2pa.created" not in text  # aicraft did not create it; the provider did
+        assert ("c2pa.resized" in text) == (fmt == "webp")
+        assert "cawg.training-mining" in text  # on every published copy
+
+
 def test_a_users_own_ledger_page_wins(site_factory) -> None:
     config = site_factory(
         {
