@@ -2,13 +2,13 @@
 
 A directive is a fenced block whose language is ``ai-<kind>``, with ``key="value"`` options on the
 fence line and the prompt as its body. The scanner here reads a page as ``pymdownx.superfences``
-(the renderer) reads it, rule for rule: tabs expanded over the whole text first, fences opened,
-continued, closed and abandoned by its indentation and block-quote rules, options split by its
-``RE_OPTIONS``. Where the two could still read a directive differently (an unreadable fence line,
-the language in braces, a value containing its own quote, a fence cut off by a line outside it),
-the scanner reports a located problem instead of guessing. The superfences formatter used at render
-time shares :func:`normalize_prompt` and :func:`validate`, so that the keys found before a build
-are the keys rendered during it.
+(the renderer) reads it, rule for rule (:mod:`aicraft.fences` mirrors that reading): tabs expanded
+over the whole text first, fences opened, continued, closed and abandoned by its indentation and
+block-quote rules, options split by its ``RE_OPTIONS``. Where the two could still read a directive
+differently (an unreadable fence line, the language in braces, a value containing its own quote, a
+fence cut off by a line outside it), the scanner reports a located problem instead of guessing.
+The superfences formatter used at render time shares :func:`normalize_prompt` and
+:func:`validate`, so that the keys found before a build are the keys rendered during it.
 """
 
 from __future__ import annotations
@@ -19,9 +19,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from markdown.extensions.attr_list import get_attrs
-
 from aicraft.errors import Problem
+from aicraft.fences import (
+    FENCE,
+    FENCE_STARTS,
+    OPTION,
+    PLAIN_OPTIONS,
+    PREFIX,
+    RE_OPTIONS,
+    TAB_LENGTH,
+    FenceHeader,
+    OpenFence,
+    attr_values,
+    markdown_lines,
+    opens_code,
+    options_readable,
+    read_fence_header,
+)
 from aicraft.records import parse_yaml
 
 KINDS: dict[str, str] = {"ai-text": "text", "ai-image": "image"}
@@ -40,46 +54,7 @@ MAX_PROMPT_CHARS = 20_000
 MAX_LABEL_CHARS = 200
 MIN_SIDE, MAX_SIDE = 16, 4096
 
-# pymdownx.superfences' own patterns, copied (tests/test_directives.py checks that they still are):
-# RE_OPTIONS splits a fence's options; RE_HL_LINES and RE_LINENUMS are what its default
-# (highlight) validator accepts for `hl_lines` and `linenums`.
-_RE_OPTIONS = re.compile(
-    r"""(?x)
-    (?:
-        (?P<key>[a-zA-Z][a-zA-Z0-9_]*)(?:=(?P<quot>"|')(?P<value>.*?)(?P=quot))?
-    )
-    """
-)
-_RE_HL_LINES = re.compile(r"^(?P<hl_lines>\d+(?:-\d+)?(?:[ \t]+\d+(?:-\d+)?)*)$")
-_RE_LINENUMS = re.compile(
-    r"(?P<linestart>[\d]+)(?:[ \t]+(?P<linestep>[\d]+))?(?:[ \t]+(?P<linespecial>[\d]+))?"
-)
-# One option of superfences' fence-line grammar (RE_NESTED_FENCE_START), read left to right: it
-# locates the first unreadable option for an error message.
-_OPTION = re.compile(
-    r"""[ \t]*(?P<key>[a-zA-Z][a-zA-Z0-9_]*)(?:=(?P<quot>"|')(?P<value>.*?)(?P=quot))?(?=[ \t]|$)"""
-)
-_FENCE = re.compile(r"~{3,}|`{3,}")
-_LANG = re.compile(r"[ \t]*\.?(?P<lang>[\w#.+-]+)(?=[\t ]|$)")
-_KEY = re.compile(r"[a-zA-Z][a-zA-Z0-9_]*")
 _AI_INFO = re.compile(r"[ \t]*\.?ai-")
-# Options separated by blanks, no quoted value containing its own quote: the common case, which
-# superfences' fence-line grammar always reads (a sufficient test for `_options_readable`).
-_PLAIN_OPTION = r"""[a-zA-Z][a-zA-Z0-9_]*(?:="[^"\n]*"|='[^'\n]*')?"""
-_PLAIN_OPTIONS = re.compile(rf"[ \t]*{_PLAIN_OPTION}(?:[ \t]+{_PLAIN_OPTION})*[ \t]*")
-#: Python-Markdown's tab length (MkDocs keeps the default) and superfences' prefix characters.
-TAB_LENGTH = 4
-_PREFIX_CHARS = (">", " ", "\t")
-#: The same characters as one string, for ``str.lstrip``; and how a fence (``_FENCE``) begins.
-_PREFIX = "".join(_PREFIX_CHARS)
-_FENCE_STARTS = ("```", "~~~")
-#: What superfences' default validator accepts as options of a code fence (`use_pygments` on).
-_CODE_OPTIONS: dict[str, re.Pattern[str] | None] = {
-    "hl_lines": _RE_HL_LINES,
-    "linenums": _RE_LINENUMS,
-    "title": None,
-    "title_mode": None,
-}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SIZE = re.compile(r"^(\d{1,5})x(\d{1,5})$")
 #: MkDocs' YAML_RE (mkdocs.utils.meta): the front matter MkDocs removes before rendering.
@@ -149,47 +124,6 @@ def normalize_prompt(text: str) -> str:
     return "\n".join(lines)
 
 
-def _options_readable(text: str) -> bool:
-    r"""Whether superfences' fence-line grammar reads ``text`` as options (at least one).
-
-    The grammar is ``(?:[ \t]*KEY(?:=(["']).*?\1)?(?=[\t ]|$))+[ \t]*$``: a quoted value may
-    end at any later matching quote followed by a blank. The regular expression backtracks
-    exponentially over those choices on a line it does not match; this reads it in linear time
-    (``reach[i]``: an option can end at ``i``; a value opened at ``opened[q]`` can end at any
-    later ``q`` followed by a blank or the end). Plain options (``_PLAIN_OPTIONS``) are read
-    at once.
-    """
-    if _PLAIN_OPTIONS.fullmatch(text):
-        return True
-    size = len(text)
-    end = len(text.rstrip(" \t"))
-    if end == 0:
-        return False
-    reach = [False] * (size + 1)
-    reach[0] = True
-    opened: dict[str, int] = {}
-    for i in range(size + 1):
-        if i and text[i - 1] in "\"'" and (i == size or text[i] in " \t"):
-            start = opened.get(text[i - 1])
-            if start is not None and start <= i - 1:
-                reach[i] = True
-        if not reach[i] or i == size:
-            continue
-        pos = i
-        while pos < size and text[pos] in " \t":
-            pos += 1
-        m = _KEY.match(text, pos)
-        if m is None:
-            continue
-        after = m.end()
-        if after == size or text[after] in " \t":
-            reach[after] = True
-        elif text[after] == "=" and after + 1 < size and text[after + 1] in "\"'":
-            quote = text[after + 1]
-            opened.setdefault(quote, after + 2)
-    return reach[end]
-
-
 def _unreadable(text: str) -> str:
     """The complaint for an option string superfences cannot read, naming the first bad part."""
     pos = 0
@@ -197,7 +131,7 @@ def _unreadable(text: str) -> str:
         if text[pos] in " \t":
             pos += 1
             continue
-        m = _OPTION.match(text, pos)
+        m = OPTION.match(text, pos)
         if m is None:
             break
         pos = m.end()
@@ -253,12 +187,12 @@ def parse_options(info: str) -> tuple[dict[str, str], list[str]]:
     text = info.strip(" \t")
     if not text:
         return {}, []
-    plain = _PLAIN_OPTIONS.fullmatch(text) is not None
-    if not plain and not _options_readable(text):
+    plain = PLAIN_OPTIONS.fullmatch(text) is not None
+    if not plain and not options_readable(text):
         return {}, [_unreadable(text)]
     options: dict[str, str] = {}
     complaints: list[str] = []
-    matches = list(_RE_OPTIONS.finditer(text))
+    matches = list(RE_OPTIONS.finditer(text))
     # Plain options are read alike by both (each value ends at its first quote).
     ambiguous = None if plain else _ambiguous(text, matches)
     if ambiguous:
@@ -414,90 +348,6 @@ def strip_front_matter(text: str) -> tuple[str, int]:
     return body, offset
 
 
-@dataclass(frozen=True)
-class FenceHeader:
-    """A fence's opening line as ``pymdownx.superfences`` reads it (its RE_NESTED_FENCE_START).
-
-    ``lang`` is the language before the rest (without its leading dot); the rest is one of
-    ``attrs`` (the inside of ``{...}``), ``options`` or ``unrecognized`` (which superfences
-    refuses), or none of them when it is blank.
-    """
-
-    fence: str
-    lang: str | None
-    attrs: str | None = None
-    options: str | None = None
-    unrecognized: str | None = None
-
-
-def _rest_of_header(text: str) -> tuple[str | None, str | None, str | None] | None:
-    """``(attrs, options, unrecognized)`` for what follows the language, ``None`` if no match."""
-    body = text.strip(" \t")
-    if len(body) >= 2 and body[0] == "{" and body[-1] == "}":
-        return body[1:-1], None, None
-    if _options_readable(text):
-        return None, text.rstrip(" \t"), None
-    if body and all(c in " \t" or not c.isspace() for c in text):
-        return None, None, text.rstrip(" \t")
-    if not body:
-        return None, None, None
-    return None
-
-
-def read_fence_header(line: str, start: int = 0) -> FenceHeader | None:
-    """Read ``line[start:]`` as superfences reads a fence's opening line, or ``None``.
-
-    The result is that of superfences' RE_NESTED_FENCE_START (the language is tried first, then
-    the attribute list, the options, the unrecognized rest), without its exponential
-    backtracking on long option strings that do not match.
-    """
-    m = _FENCE.match(line, start)
-    if m is None:
-        return None
-    rest = line[m.end() :]
-    lang = _LANG.match(rest)
-    if lang is not None:
-        found = _rest_of_header(rest[lang.end() :])
-        if found is not None:
-            return FenceHeader(m.group(), lang.group("lang"), *found)
-    found = _rest_of_header(rest)
-    return None if found is None else FenceHeader(m.group(), None, *found)
-
-
-def _attr_values(attrs: str) -> tuple[str, dict[str, str | None]]:
-    """The first class and the key/value pairs of a fence's ``{...}``, as superfences reads them."""
-    classes: list[str] = []
-    values: dict[str, str | None] = {}
-    for key, value in get_attrs(attrs.replace("\t", " " * TAB_LENGTH)):
-        if key == ".":
-            classes.append(value or "")
-        elif key != "id":
-            values[key] = value
-    return (classes[0] if classes else ""), values
-
-
-def _opens_code(header: FenceHeader) -> bool:
-    """Whether superfences opens a code fence (no aicraft directive) on ``header``.
-
-    Mirrors its default setup: ``relaxed_headers`` off (an unrecognized rest abandons the
-    fence) and the highlight validator with Pygments, which refuses options other than
-    ``hl_lines``, ``linenums``, ``title`` and ``title_mode``.
-    """
-    if header.unrecognized:
-        return False
-    if header.attrs:
-        _, values = _attr_values(header.attrs)
-        return not any(k in ("hl_lines", "linenums") and v is None for k, v in values.items())
-    for m in _RE_OPTIONS.finditer(header.options or ""):
-        key, value = m.group("key"), m.group("value")
-        if key not in _CODE_OPTIONS:
-            return False
-        check = _CODE_OPTIONS[key]
-        if check is not None and not check.match(value if value is not None else key):
-            return False
-    return True
-
-
 def _header_problem(header: FenceHeader | None, fence: str, info: str) -> tuple[str, str]:
     """``(message, fix)`` for an ``ai-`` fence line that superfences formats as no directive.
 
@@ -509,7 +359,7 @@ def _header_problem(header: FenceHeader | None, fence: str, info: str) -> tuple[
     if header is not None and header.lang:
         lang = header.lang
     elif header is not None and header.attrs:
-        lang, values = _attr_values(header.attrs)
+        lang, values = attr_values(header.attrs)
     else:
         lang = words[0].removeprefix(".") if words else ""
     if lang not in KINDS:
@@ -538,81 +388,13 @@ def _header_problem(header: FenceHeader | None, fence: str, info: str) -> tuple[
     return _unreadable(rest.strip(" \t")), ""
 
 
-@dataclass
-class _OpenFence:
-    """A fence superfences has opened, and what it has gathered so far (its state machine)."""
-
-    start: int
-    fence: str
-    #: The prefix (indentation and quote markers) of the opening line, and its quote level.
-    ws_len: int
-    quote_level: int
-    #: What the scanner makes of it: ``"code"``, ``"directive"`` or ``"refused"`` (an ``ai-``
-    #: fence that is no directive for superfences: reported, and skipped as a fence).
-    role: str
-    lang: str = ""
-    options: dict[str, str] = field(default_factory=dict)
-    complaints: list[str] = field(default_factory=list)
-    #: Why a refused fence is refused: ``(message, fix)``.
-    problem: tuple[str, str] = ("", "")
-    code: list[str] = field(default_factory=list)
-    empty_lines: int = 0
-
-    def step(self, line: str) -> str:
-        """Take the next line: ``"close"``, ``"more"``, or why superfences abandons the fence.
-
-        The rules of superfences' ``eval_fence`` and ``eval_quoted`` (its Quotes-extension mode
-        aside), on a line whose tabs are already expanded.
-        """
-        taken = min(self.ws_len, len(line) - len(line.lstrip(_PREFIX)))
-        ws, content = line[:taken], line[taken:]
-        quote_level = ws.count(">")
-        fence = self.fence
-        closes = content.startswith(fence) and not content[len(fence) :].strip(" \t")
-        if self.quote_level:
-            if quote_level > self.quote_level:
-                return "it is quoted more deeply than the fence"
-            if content == "":
-                self.empty_lines += 1
-            elif len(ws) < self.ws_len:
-                return "it is less indented than the fence, or outside its quote"
-            elif self.empty_lines and quote_level < self.quote_level:
-                return "after a blank line, it is outside the fence's quote"
-            elif closes:
-                return "close"
-            else:
-                self.empty_lines = 0
-        elif quote_level:
-            return "it is a quote, and the fence is not in one"
-        elif not (ws + content).strip():
-            self.empty_lines += 1
-        elif len(ws) != self.ws_len:
-            return "it is less indented than the fence"
-        elif closes:
-            return "close"
-        else:
-            self.empty_lines = 0
-        self.code.append(ws + content)
-        return "more"
+class _OpenFence(OpenFence):
+    """A fence the scanner follows: superfences' state machine, and the prompt it holds."""
 
     @property
     def prompt(self) -> str:
         """The fence's content as superfences hands it to the formatter, normalised."""
         return normalize_prompt("\n".join(line[self.ws_len :] for line in self.code))
-
-
-#: A line of spaces only, but the first (with the line break before it).
-_SPACES_LINE = re.compile(r"\n +(?=\n|\Z)")
-
-
-def _markdown_lines(body: str) -> list[str]:
-    """The page's lines as superfences gets them after Python-Markdown's NormalizeWhitespace.
-
-    That preprocessor removes STX/ETX, expands tabs over the whole text (before any blockquote
-    marker is taken off) and empties whitespace-only lines; none of it changes line numbers.
-    """
-    body = body.replace("\x02", "").replace("\x03", "").expandtabs(TAB_LENGTH)
-    return _SPACES_LINE.sub("\n", body).split("\n")
 
 
 #: Markdown and HTML markup removed from prose (code, comments, tags, link targets, URLs,
@@ -682,7 +464,7 @@ def scan(text: str, file: str, settings: Mapping[str, object] | None = None) -> 
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     body, offset, result.meta = _front_matter(text)
     raw = body.split("\n")
-    lines = _markdown_lines(body)
+    lines = markdown_lines(body)
     #: The closed fences, ``(first line, last line + 1)``: what is left of the page is prose.
     fenced: list[tuple[int, int]] = []
     fence: _OpenFence | None = None
@@ -694,7 +476,7 @@ def scan(text: str, file: str, settings: Mapping[str, object] | None = None) -> 
         if fence is None:
             # Fast path: most lines are prose, and no fence opens where the line does not
             # start (after its prefix) as a fence does; ``_open_fence`` would return None.
-            if not line.lstrip(_PREFIX).startswith(_FENCE_STARTS):
+            if not line.lstrip(PREFIX).startswith(FENCE_STARTS):
                 continue
             fence = _open_fence(index, line)
             if fence is not None and fence.role == "refused":
@@ -742,11 +524,11 @@ def _open_fence(index: int, line: str) -> _OpenFence | None:
     opened all the same, as ``"refused"``: the scanner reports it, and skips what follows as the
     content of a fence, as the author meant it.
     """
-    ws_len = len(line) - len(line.lstrip(_PREFIX))
+    ws_len = len(line) - len(line.lstrip(PREFIX))
     quote_level = line[:ws_len].count(">")
     header = read_fence_header(line, ws_len)
     if header is None:
-        bare = _FENCE.match(line, ws_len)
+        bare = FENCE.match(line, ws_len)
         if bare is None:
             return None
         fence = bare.group()
@@ -755,7 +537,7 @@ def _open_fence(index: int, line: str) -> _OpenFence | None:
     info = line[ws_len + len(fence) :]
     lang = (header.lang if header is not None else None) or ""
     if header is not None and not lang and header.attrs:
-        lang, _ = _attr_values(header.attrs)
+        lang, _ = attr_values(header.attrs)
     if lang.startswith("ai-") or _AI_INFO.match(info):
         if header is not None and lang in KINDS and not header.attrs and not header.unrecognized:
             options, complaints = parse_options(header.options or "")
@@ -764,7 +546,7 @@ def _open_fence(index: int, line: str) -> _OpenFence | None:
             )
         problem = _header_problem(header, fence, info)
         return _OpenFence(index, fence, ws_len, quote_level, "refused", problem=problem)
-    if header is None or not _opens_code(header):
+    if header is None or not opens_code(header):
         return None
     return _OpenFence(index, fence, ws_len, quote_level, "code", lang)
 

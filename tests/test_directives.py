@@ -139,15 +139,15 @@ def test_option_parsing_matches_superfences() -> None:
 def test_the_copied_superfences_patterns_are_still_its_own() -> None:
     from pymdownx import superfences
 
-    from aicraft import directives
+    from aicraft import fences
 
     for ours, theirs in (
-        (directives._RE_OPTIONS, superfences.RE_OPTIONS),
-        (directives._RE_HL_LINES, superfences.RE_HL_LINES),
-        (directives._RE_LINENUMS, superfences.RE_LINENUMS),
+        (fences.RE_OPTIONS, superfences.RE_OPTIONS),
+        (fences.RE_HL_LINES, superfences.RE_HL_LINES),
+        (fences.RE_LINENUMS, superfences.RE_LINENUMS),
     ):
         assert (ours.pattern, ours.flags) == (theirs.pattern, theirs.flags)
-    assert superfences.PREFIX_CHARS == directives._PREFIX_CHARS
+    assert superfences.PREFIX_CHARS == fences.PREFIX_CHARS
     assert superfences.NESTED_FENCE_END == r"%s[ \t]*$"
 
 

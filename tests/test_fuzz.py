@@ -37,11 +37,11 @@ from aicraft.directives import (
     KINDS,
     PageScan,
     normalize_prompt,
-    read_fence_header,
     scan,
     validate,
 )
 from aicraft.errors import Problem
+from aicraft.fences import read_fence_header
 
 # Hypothesis' caches go to the temporary folder, not into the repository.
 if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
