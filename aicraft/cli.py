@@ -453,6 +453,7 @@ def review_list(config_file: str | None, states: tuple[str, ...], as_json: bool)
 @click.argument("ident")
 def review_show(config_file: str | None, ident: str) -> None:
     """Show an item: prompt, model, output, review history and a diff of human edits."""
+    from aicraft.disclosure import edit_percent_text
     from aicraft.review import ReviewError, content_sha256, edit_diff, find, state
 
     _, settings = _load(config_file)
@@ -485,6 +486,13 @@ def review_show(config_file: str | None, ident: str) -> None:
         click.echo("human edits:\n" + (_indent(diff) if diff else "  none"))
     else:
         click.echo(f"image: {engine.store.file_path(record.original)}")
+        edit = record.image_edit
+        if edit:
+            size = edit_percent_text(record)
+            click.echo(
+                f"published: {engine.store.file_path(record.published_image)}   "
+                f"human-edited {size} by {edit.get('by')}"
+            )
     for entry in record.review.get("history") or []:
         note = f" - {entry.get('note')}" if entry.get("note") else ""
         click.echo(f"history   {entry.get('at')}  {entry.get('action')} by {entry.get('by')}{note}")
@@ -575,6 +583,54 @@ def pick(config_file: str | None, ident: str, number: int, by: str | None) -> No
         except (ReviewError, StoreError) as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"{record.short}: candidate {number} of {len(record.candidates)} is published")
+
+
+@main.command("edit-image")
+@click.option("-f", "--config-file", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.argument("ident")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--undo", is_flag=True, help="Publish the model's image again.")
+@click.option("--by", default=None, help="Who edited it (default: git's user.name).")
+@click.option("--note", default=None, help="What was changed, for the review history.")
+def edit_image(
+    config_file: str | None,
+    ident: str,
+    file: str | None,
+    undo: bool,
+    by: str | None,
+    note: str | None,
+) -> None:
+    """Publish FILE, your edit of an item's image, disclosed as human-edited.
+
+    The model's image stays in the store; the edit is kept beside it and the credit says
+    "human-edited N%" (the share of pixels changed; "cropped or resized" when the size
+    changed). An earlier approval no longer counts. --undo publishes the model's image again.
+    """
+    from aicraft.disclosure import edit_percent_text
+    from aicraft.review import ReviewError, find, undo_image_edit
+    from aicraft.review import edit_image as edit
+
+    if undo == (file is not None):
+        raise click.UsageError("give the edited image FILE, or --undo")
+    name = _reviewer(by)
+    _, settings = _load(config_file)
+    store = Engine(settings).store
+    with store.lock():
+        try:
+            record = find(store, ident)
+            if undo:
+                record = undo_image_edit(record, store, name)
+                click.echo(f"{record.short}: the model's image is published again")
+                return
+            assert file is not None
+            data = Path(file).read_bytes()
+            record = edit(record, store, data, name, note, settings.max_image_pixels)
+        except (ReviewError, StoreError) as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"{record.short}: your edit is published as {record.published_image}, disclosed as "
+        f"human-edited {edit_percent_text(record)}"
+    )
 
 
 # -- check and gc -----------------------------------------------------------------------------

@@ -14,7 +14,9 @@ place (see ``DISCLOSURE.md``):
 Choices where the standards leave room (all documented where they are made):
 
 - *Edits.* A record whose published body differs from the model's output is "human-edited"; its
-  size is the share of published words that differ (:func:`edit_share`).
+  size is the share of published words that differ (:func:`edit_share`). An image a human edited
+  (``aicraft edit-image``) is too; its size is the share of pixels that differ, and an edit that
+  changed the size (a crop, a resize) is disclosed as such, counted as a stylistic edit.
 - *Source type.* A trained model's output is ``trainedAlgorithmicMedia``; once a human edited it,
   ``compositeWithTrainedAlgorithmicMedia``. The offline provider (a Markov chain and procedural
   drawing, no training data) is ``algorithmicMedia`` whether edited or not: IPTC has no code for
@@ -209,18 +211,31 @@ def is_trained(record: Record) -> bool:
     return record.source_type != RECORD_ALGORITHMIC
 
 
-def edit_fraction(record: Record) -> float:
-    """Share (0..1) of the published words a human changed; 0.0 when not edited."""
+def measured_edit(record: Record) -> float | None:
+    """How much a human changed (0..1): the share of the published words of a text, or of the
+    pixels of an image; ``None`` when unedited or not measurable (an image edit that changed
+    its size: a crop or a resize)."""
     if not record.edited:
-        return 0.0
+        return None
+    if record.kind == "image":
+        changed = (record.image_edit or {}).get("changed")
+        return None if changed is None else float(changed)
     return edit_share(record.original, record.body)
 
 
+def edit_fraction(record: Record) -> float:
+    """Share (0..1) of the published words (or image pixels) a human changed; 0.0 when not
+    edited, and for a crop or resize, which changes no pixel's content (a stylistic edit)."""
+    return measured_edit(record) or 0.0
+
+
 def edit_percent_text(record: Record) -> str | None:
-    """``"23%"`` for an edited record (``"under 1%"`` for a tiny edit), None when unedited."""
+    """``"23%"`` for an edited record (``"under 1%"`` for a tiny edit), ``"cropped or
+    resized"`` for an image edit that changed the size, None when unedited."""
     if not record.edited:
         return None
-    return _percent(edit_fraction(record))
+    share = measured_edit(record)
+    return "cropped or resized" if share is None else _percent(share)
 
 
 # -- one item ----------------------------------------------------------------------------------
@@ -338,6 +353,7 @@ def badge_text(record: Record) -> str:
     noun = "image" if record.kind == "image" else "text"
     percent = edit_percent_text(record)
     if percent is not None:
+        percent = f"({percent})" if measured_edit(record) is None else percent
         return f"AI-assisted {noun}, human-edited {percent}"
     maker = "AI-generated" if is_trained(record) else "Machine-generated"
     return f"{maker} {noun}"
@@ -539,9 +555,10 @@ def ledger_entry(
     if image:
         content_sha = item.content_sha256
         if content_sha is None and file_sha256 is not None:
-            content_sha = file_sha256(record.original)
+            content_sha = file_sha256(record.published_image)
     else:
         content_sha = item.content_sha256 or sha256_text(record.body)
+    measured = measured_edit(record) if record.edited else 0.0  # None: a crop or resize
     # The item's own review, AIA and credit hold unless an image's sha256 came from
     # ``file_sha256`` (for text, ``review_state`` hashes the body itself when not given it).
     same = not image or content_sha == item.content_sha256
@@ -588,7 +605,7 @@ def ledger_entry(
         "reviewed_at": (_iso(review.get("at")) or None) if decided else None,
         "editorial_responsibility": _setting(settings, "editorial_responsibility"),
         "human_edited": record.edited,
-        "edit_share": round(edit_fraction(record), 4),
+        "edit_share": None if measured is None else round(measured, 4),
         "candidates": max(len(record.candidates), 1),
         "picked": record.picked,
         "picked_by_human": picked_by_human(record) if len(record.candidates) > 1 else None,
@@ -597,7 +614,7 @@ def ledger_entry(
         "credit": credit,
         "alt": item.alt if image else None,
         "caption": item.caption if image else None,
-        "image": record.original if image else None,
+        "image": record.published_image if image else None,
         "image_url": item.content_url if image else None,
         "c2pa": item.c2pa if image else None,
     }
@@ -1460,7 +1477,9 @@ def _default_href(page_url: str, fragment: str) -> str:
 def _edits_text(entry: Mapping[str, Any]) -> str:
     parts = []
     if entry.get("human_edited"):
-        parts.append(f"human-edited {_percent(float(entry.get('edit_share') or 0.0))}")
+        share = entry.get("edit_share")
+        size = "(cropped or resized)" if share is None else _percent(float(share))
+        parts.append(f"human-edited {size}")
     else:
         parts.append("none")
     candidates = int(entry.get("candidates") or 1)
@@ -1651,7 +1670,10 @@ _TABLE_COLUMNS = (
 
 def _table_value(entry: Mapping[str, Any], key: str) -> str:
     if key == "edit_share":
-        return _percent(float(entry.get(key) or 0.0)) if entry.get("human_edited") else "-"
+        if not entry.get("human_edited"):
+            return "-"
+        share = entry.get(key)
+        return "size" if share is None else _percent(float(share))
     return " ".join(_cell(entry.get(key)).split())
 
 
@@ -1707,6 +1729,7 @@ __all__ = [
     "credit_text",
     "disclosure_value",
     "edit_fraction",
+    "edit_percent_text",
     "edit_share",
     "element_id",
     "elsewhere_text",
@@ -1719,6 +1742,7 @@ __all__ = [
     "ledger_entry",
     "ledger_html",
     "ledger_table",
+    "measured_edit",
     "meta_tag",
     "methodology",
     "page_disclosure",

@@ -714,6 +714,36 @@ def read_header(
     return fmt, width, height
 
 
+#: A channel must differ by more than this (of 255) for a pixel to count as changed: what
+#: re-saving in another editor or format does to untouched pixels stays below it.
+CHANGED_PIXEL_TOLERANCE = 8
+
+
+def changed_share(original: bytes, edited: bytes, max_pixels: int | None = None) -> float | None:
+    """Share (0..1) of the pixels of ``edited`` that differ from ``original``: how much of a
+    model's image a human changed. ``None`` when the edit changed the size (a crop or a
+    resize: pixels cannot be compared one to one).
+
+    A pixel counts as changed when any channel (RGBA) differs by more than
+    :data:`CHANGED_PIXEL_TOLERANCE`. Both headers are checked against ``max_pixels`` before
+    anything is decoded.
+    """
+    from PIL import ImageChops
+
+    sizes = [read_header(data, max_pixels)[1:] for data in (original, edited)]
+    if sizes[0] != sizes[1]:
+        return None
+    with _open(original) as a, _open(edited) as b:
+        diff = ImageChops.difference(a.convert("RGBA"), b.convert("RGBA"))
+    strongest = diff.getchannel(0)
+    for band in range(1, 4):
+        strongest = ImageChops.lighter(strongest, diff.getchannel(band))
+    changed = strongest.point(lambda v: 255 if v > CHANGED_PIXEL_TOLERANCE else 0)
+    histogram = changed.histogram()
+    width, height = sizes[1]
+    return histogram[255] / (width * height)
+
+
 def embed_metadata(data: bytes, meta: ImageDisclosure, fmt: str = "PNG") -> bytes:
     """``data`` as a ``fmt`` image (PNG, WEBP or JPEG) carrying ``meta`` as XMP, EXIF and,
     for PNG, text chunks.

@@ -343,7 +343,7 @@ class AicraftPlugin(BasePlugin):
                 f"{language}: not generated yet",
                 [f"No stored generation for key {item.key[:16]}. Run `aicraft generate`."],
             ), shared
-        image = self._images.get(record.original) if record.kind == "image" else None
+        image = self._images.get(record.published_image) if record.kind == "image" else None
         width = int(str(record.params.get("size") or "0x").partition("x")[0] or 0)
         html = render_record(
             record,

@@ -133,7 +133,7 @@ def build(
         if record is None:
             continue
         info = pages.get(item.page) or PageInfo(src=item.page, url=item.page)
-        image = images.get(record.original) if record.kind == "image" else None
+        image = images.get(record.published_image) if record.kind == "image" else None
         published = PublishedItem.from_spec(
             record,
             item.spec,
@@ -142,7 +142,7 @@ def build(
             page_title=info.title,
             show_prompts=settings.show_prompts,
             c2pa=image.c2pa if image else C2PA_NOT_SIGNED,
-            content_url=f"{ASSET_DIR}/{record.original}" if record.kind == "image" else None,
+            content_url=f"{ASSET_DIR}/{record.published_image}" if record.kind == "image" else None,
             # What the review binds to: the store file, not the published copy (whose
             # embedded metadata, and signature, make its bytes differ).
             content_sha256=image.source_sha256 if image else _file_sha(engine, record),
@@ -262,9 +262,11 @@ def publish_images(
             continue
         show = item.spec.show_prompt if item.spec.show_prompt is not None else settings.show_prompts
         meta = image_disclosure(record, item.spec.alt or "", settings, show)
-        for name in record.image_files:
-            jobs.setdefault(name, meta)
-            owners.setdefault(name, (item.page, item.line, engine.store.record_path(record.key)))
+        # Only what the item shows: unpicked candidates and an edited image's unedited
+        # original stay in the store, unpublished (no reader and no editor sees them there).
+        name = record.published_image
+        jobs.setdefault(name, meta)
+        owners.setdefault(name, (item.page, item.line, engine.store.record_path(record.key)))
     signer = _signer(settings)
 
     def work(name: str) -> PublishedImage | Problem:

@@ -83,6 +83,12 @@ class Record:
     candidate text, or of each image file's bytes as the provider returned them. Editing a
     candidate or replacing an image file is then detected, never published as model output.
     An image record written before aicraft kept image checksums has none (``""`` and ``[]``).
+
+    ``image_edit`` (images only) is a human's edit of the picked image, made with
+    ``aicraft edit-image``: ``file`` (``<key16>-edited.<ext>`` in the store), its ``sha256``,
+    ``by``, ``at``, ``changed`` (the share of pixels that differ from the model's image, or
+    ``None`` when the edit changed the size) and an optional ``note``. The edited file is then
+    what is published, disclosed as human-edited; the model's image stays in the store.
     """
 
     key: str
@@ -102,6 +108,7 @@ class Record:
     picked: int = 1
     original_sha256: str = ""
     candidates_sha256: list[str] = field(default_factory=list)
+    image_edit: dict[str, Any] | None = None
     review: dict[str, Any] = field(
         default_factory=lambda: {"status": "pending", "by": None, "at": None, "sha256": None}
     )
@@ -124,24 +131,37 @@ class Record:
 
     @property
     def edited(self) -> bool:
-        """Whether the published body differs from the model's original output."""
-        return self.kind == "text" and self.body.strip() != self.original.strip()
+        """Whether a human changed what is published: the text's body differs from the
+        model's original output, or the picked image was edited (``image_edit``)."""
+        if self.kind == "image":
+            return self.image_edit is not None
+        return self.body.strip() != self.original.strip()
+
+    @property
+    def published_image(self) -> str:
+        """The store file an image record publishes: the human's edit, else the picked image."""
+        return self.image_edit["file"] if self.image_edit else self.original
 
     @property
     def image_files(self) -> list[str]:
-        """File names of the images that belong to this record (picked first)."""
+        """File names of the images that belong to this record (published first)."""
         if self.kind != "image":
             return []
         names = [self.original] + [c for c in self.candidates if c != self.original]
+        if self.image_edit:
+            names.insert(0, self.image_edit["file"])
         return names
 
     def image_sha256(self) -> dict[str, str]:
-        """The sha256 the model's bytes had, by image file name (empty for old records)."""
+        """The sha256 each image file must have, by name: the model's bytes (empty for old
+        records) and the human's edit."""
         if self.kind != "image":
             return {}
         known = dict(zip(self.candidates, self.candidates_sha256, strict=False))
         if self.original_sha256:
             known[self.original] = self.original_sha256
+        if self.image_edit:
+            known[self.image_edit["file"]] = self.image_edit["sha256"]
         return known
 
     def front_matter(self) -> dict[str, Any]:
@@ -166,10 +186,13 @@ class Record:
             "picked": self.picked,
             "original": self.original,
             "original_sha256": self.original_sha256,
+            "image_edit": self.image_edit,
             "review": self.review,
         }
         if not self.candidates_sha256:
             del meta["candidates_sha256"]
+        if self.image_edit is None:
+            del meta["image_edit"]
         return meta
 
     def dumps(self) -> str:
@@ -348,6 +371,7 @@ class Record:
             original=meta["original"],
             original_sha256=original_sha256,
             candidates_sha256=candidates_sha256,
+            image_edit=_image_edit(path, meta, kind),
             review=_review(path, meta.get("review")),
             body=body.rstrip("\n") if kind == "text" else "",
             format=FORMAT,
@@ -376,6 +400,44 @@ def _candidates_sha256(
             if sha256_text(candidate) != digest:
                 _tampered(path, f"candidate {number} does not match its 'candidates_sha256'")
     return list(digests)
+
+
+#: The store name of an image record's human edit.
+EDITED_IMAGE = re.compile(r"[0-9a-f]{16}-edited\.(?:png|webp|jpg)")
+
+
+def _image_edit(path: str, meta: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    """The record's ``image_edit``, checked (see :class:`Record`)."""
+    value = meta.get("image_edit")
+    if value is None:
+        return None
+    if kind != "image":
+        _bad(path, "'image_edit' belongs to image records only; delete it")
+    if not isinstance(value, dict):
+        _bad(path, f"'image_edit' must be a mapping, not {_describe(value)}")
+    edit = dict(value)
+    name, short = edit.get("file"), meta["key"][:16]
+    if not isinstance(name, str) or not EDITED_IMAGE.fullmatch(name) or name[:16] != short:
+        _bad(
+            path,
+            f"'image_edit': 'file' must be {short}-edited.png (or .webp, .jpg), "
+            f"not {_describe(name)}",
+        )
+    if not is_sha256(edit.get("sha256")):
+        _bad(path, "'image_edit': 'sha256' must be the 64 lowercase hex digits of the file")
+    for text in ("by", "note"):
+        if edit.get(text) is not None and not isinstance(edit[text], str):
+            _bad(path, f"'image_edit': {text!r} must be a text, not {_describe(edit[text])}")
+    if not (edit.get("by") or "").strip():
+        _bad(path, "'image_edit': 'by' must name who edited the image")
+    if "at" in edit:
+        edit["at"] = _when(path, edit["at"], "'image_edit': 'at'")
+    changed = edit.get("changed")
+    if changed is not None and (
+        isinstance(changed, bool) or not isinstance(changed, int | float) or not 0 <= changed <= 1
+    ):
+        _bad(path, f"'image_edit': 'changed' must be a share from 0 to 1, or null, not {changed!r}")
+    return edit
 
 
 def _tampered(path: str, what: str) -> NoReturn:

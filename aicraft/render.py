@@ -256,7 +256,8 @@ def render_record(
         )
         return (
             f'<figure class="aicraft aicraft-image" {attrs}>{credit}'
-            f'<img src="{ASSET_SCHEME}{escape(record.original)}" alt="{escape(spec.alt or "")}"'
+            f'<img src="{ASSET_SCHEME}{escape(record.published_image)}" '
+            f'alt="{escape(spec.alt or "")}"'
             f'{responsive}{size} loading="lazy" decoding="async">'
             f"<figcaption>{caption}{credit_line}</figcaption></figure>"
         )

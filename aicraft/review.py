@@ -26,10 +26,11 @@ class ReviewError(AicraftError):
 
 
 def content_sha256(record: Record, store: Store) -> str:
-    """The sha256 of what a reader sees: the text as published, or the picked image's bytes."""
+    """The sha256 of what a reader sees: the text as published, or the published image's
+    bytes (the human's edit, else the picked image)."""
     if record.kind == "text":
         return sha256_text(record.body)
-    return hashlib.sha256(store.read_file(record.original)).hexdigest()
+    return hashlib.sha256(store.read_file(record.published_image)).hexdigest()
 
 
 def unbound_approval(record: Record) -> bool:
@@ -114,9 +115,13 @@ def pick(record: Record, store: Store, number: int, by: str) -> Record:
     if not 1 <= number <= count:
         raise ReviewError(f"{record.short} has candidates 1 to {count}, not {number}")
     if record.edited:
+        undo = (
+            f"`aicraft edit-image {record.short} --undo`"
+            if record.kind == "image"
+            else "restoring the original text"
+        )
         raise ReviewError(
-            f"{record.short} has human edits; undo them (or copy them) before picking another "
-            "candidate"
+            f"{record.short} has human edits; undo them ({undo}) before picking another candidate"
         )
     chosen = record.candidates[number - 1]
     record.picked = number
@@ -131,6 +136,75 @@ def pick(record: Record, store: Store, number: int, by: str) -> Record:
     action = f"picked candidate {number} of {count}"
     _history(record).append({"action": action, "by": by, "at": now})
     store.put(record)
+    return record
+
+
+#: Store file extensions of the image formats an edit may have.
+_EXTENSIONS = {"PNG": "png", "WEBP": "webp", "JPEG": "jpg"}
+
+
+def edit_image(
+    record: Record,
+    store: Store,
+    data: bytes,
+    by: str,
+    note: str | None = None,
+    max_pixels: int | None = None,
+) -> Record:
+    """Publish ``data``, a human's edit of the picked image, instead of the model's image.
+
+    The edit is kept as ``<key16>-edited.<ext>`` beside the model's image (which stays), and
+    the record's ``image_edit`` says who made it, when, and how much of the image it changed
+    (the share of pixels, or ``None`` for a crop or resize). It is disclosed as
+    human-edited, and an earlier approval no longer counts (it bound to the old bytes).
+    """
+    from aicraft import images
+
+    if record.kind != "image":
+        raise ReviewError(
+            f"{record.short} is a text item: edit its text below the front matter of "
+            f"{store.record_path(record.key)}"
+        )
+    if not by.strip():
+        raise ReviewError("who edited the image? pass --by NAME")
+    try:
+        fmt = images.read_header(data, max_pixels)[0]
+        changed = images.changed_share(store.read_file(record.original), data, max_pixels)
+    except (images.ImageError, *images.DECODE_ERRORS) as exc:
+        raise ReviewError(f"the edited image cannot be used: {exc}") from None
+    if changed == 0:
+        raise ReviewError(
+            f"the edited image has the same pixels as {record.original}: there is no edit to "
+            "publish"
+        )
+    name = f"{record.short}-edited.{_EXTENSIONS[fmt]}"
+    previous = record.published_image if record.image_edit else None
+    now = utc_now()
+    record.image_edit = {
+        "file": name,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "by": by,
+        "at": now,
+        "changed": None if changed is None else round(changed, 4),
+    }
+    if note:
+        record.image_edit["note"] = note
+    _history(record).append({"action": "edited the image", "by": by, "at": now, "note": note})
+    store.put(record, {name: data})
+    if previous is not None and previous != name:
+        store.remove_image(previous)
+    return record
+
+
+def undo_image_edit(record: Record, store: Store, by: str) -> Record:
+    """Publish the model's image again; the human's edited file is deleted."""
+    if record.image_edit is None:
+        raise ReviewError(f"{record.short} has no image edit to undo")
+    edited = record.published_image
+    record.image_edit = None
+    _history(record).append({"action": "undid the image edit", "by": by, "at": utc_now()})
+    store.put(record)
+    store.remove_image(edited)
     return record
 
 

@@ -24,7 +24,7 @@ from aicraft.errors import StoreError
 from aicraft.records import Record, is_key
 
 _RECORD_NAME = re.compile(r"[0-9a-f]{16}\.md")
-_IMAGE_NAME = re.compile(r"[0-9a-f]{16}(?:-[0-9]{1,2})?\.(?:png|webp|jpg)")
+_IMAGE_NAME = re.compile(r"[0-9a-f]{16}(?:-[0-9]{1,2}|-edited)?\.(?:png|webp|jpg)")
 #: Flags that open a store file without following a symbolic link, blocking on a FIFO or
 #: leaking the descriptor into a child process (each is 0 where the platform lacks it).
 _SAFE_OPEN = (
@@ -85,9 +85,10 @@ class Store:
         """
         if not isinstance(name, str) or not _IMAGE_NAME.fullmatch(name):
             raise StoreError(
-                f"not a store file name: {name!r} (store images are named <key16>.png or "
-                "<key16>-N.png, .webp or .jpg, in the store folder); correct the record's "
-                "'original' and 'candidates', or restore it from version control"
+                f"not a store file name: {name!r} (store images are named <key16>.png, "
+                "<key16>-N.png or <key16>-edited.png, .webp or .jpg, in the store folder); "
+                "correct the record's 'original', 'candidates' and 'image_edit', or restore it "
+                "from version control"
             )
         path = self.root / name
         if path.is_symlink():
@@ -154,11 +155,17 @@ class Store:
             if name in pinned:
                 source = self.read_file(name)
                 if hashlib.sha256(source).hexdigest() != pinned[name]:
+                    made = (
+                        "the human edit recorded"
+                        if record.image_edit and name == record.image_edit["file"]
+                        else "the image the model made"
+                    )
                     raise StoreError(
-                        f"{path}: its image {name} is not the image the model made (its sha256 "
-                        "differs from the one the record keeps). A changed image cannot be "
-                        "published as the model's output; restore it from version control, or "
-                        "delete the record and its images and run `aicraft generate`"
+                        f"{path}: its image {name} is not {made} (its sha256 differs from the "
+                        "one the record keeps). A changed image cannot be published unless "
+                        "its edit is disclosed: restore it from version control and edit the "
+                        f"image with `aicraft edit-image {record.short} FILE`, or delete the "
+                        "record and its images and run `aicraft generate`"
                     )
             try:
                 read_header(source)
@@ -205,6 +212,12 @@ class Store:
         with self._lock:
             self._cache[record.key] = record
         return path
+
+    def remove_image(self, name: str) -> None:
+        """Delete the store image ``name`` (a store file name only; gone already is fine)."""
+        if not _IMAGE_NAME.fullmatch(name):
+            raise StoreError(f"not a store file name: {name!r}")
+        (self.root / name).unlink(missing_ok=True)
 
     def forget(self, key: str) -> None:
         """Drop the memoised read of ``key`` (after an outside change)."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -173,10 +175,102 @@ def test_picking_an_image_candidate_publishes_that_file_and_pins_its_bytes(site_
     site = build_site(config, strict=True)
     html = next(site.glob("blog/20*/**/index.html")).read_text()
     assert "candidate 2 of 2, chosen by Ed Itor" in html
+    published = {p.name for p in (site / "assets" / "aicraft").glob("*.png")}
+    assert published == {image.candidates[1]}, "an unpicked candidate is not published"
     # Swapping the picked file for the other candidate is a changed image, never published.
     (store / image.candidates[1]).write_bytes((store / image.candidates[0]).read_bytes())
     code, output = run("check", *f)
     assert code == 1 and f"{image.candidates[1]} is not the image the model made" in output
+
+
+def _png(image: Any) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_an_editor_edits_an_image_and_the_edit_is_disclosed(site_factory, tmp_path) -> None:
+    from PIL import Image, ImageDraw
+
+    config = _site(site_factory)
+    f = ("-f", str(config))
+    run("generate", *f, ok=True)
+    run("review", "approve", "--all", "--by", "Ed Itor", *f, ok=True)
+    assert run("check", *f)[0] == 0
+    path, image = _record(config, "image")
+    store = path.parent
+    model_bytes = (store / image.original).read_bytes()
+    with Image.open(io.BytesIO(model_bytes)) as im:
+        edited = im.convert("RGB")
+    ImageDraw.Draw(edited).rectangle((0, 0, 31, 31), fill=(255, 0, 0))  # a quarter of 64x64
+    (tmp_path / "edited.png").write_bytes(_png(edited))
+
+    code, output = run(
+        "edit-image", image.short, str(tmp_path / "edited.png"), "--by", "Ann Artist", *f
+    )
+    assert code == 0, output
+    assert "human-edited 25%" in output
+    record = Record.loads(path.read_text(), str(path))
+    name = f"{image.short}-edited.png"
+    assert record.image_edit is not None and record.image_edit["file"] == name
+    assert record.image_edit["by"] == "Ann Artist" and record.image_edit["changed"] == 0.25
+    assert (store / image.original).read_bytes() == model_bytes, "the model's image stays"
+    # The approval bound to the model's image: it no longer counts.
+    code, output = run("check", *f)
+    assert code == 1 and "was edited after its approval" in output and image.short in output
+    run("review", "approve", image.short, "--by", "Ed Itor", *f, ok=True)
+    assert run("check", *f)[0] == 0
+
+    site = build_site(config, strict=True)
+    html = next(site.glob("blog/20*/**/index.html")).read_text()
+    figure = html[html.index('<figure class="aicraft aicraft-image"') :]
+    figure = figure[: figure.index("</figure>")]
+    assert "AI-assisted image, human-edited 25%" in figure and "reviewed by Ed Itor" in figure
+    assert f"/{name}" in figure, "the edit is what is published"
+    with Image.open(site / "assets" / "aicraft" / name) as published:
+        assert published.convert("RGB").getpixel((5, 5)) == (255, 0, 0)
+    assert not (site / "assets" / "aicraft" / image.original).exists(), "only what is shown"
+    [entry] = [
+        e
+        for e in json.loads((site / "ai-disclosures.json").read_text())["items"]
+        if e["kind"] == "image"
+    ]
+    assert entry["human_edited"] is True and entry["edit_share"] == 0.25
+    assert entry["image"] == name and entry["review_status"] == "approved"
+
+    # Replacing the edit by hand is caught like replacing the model's image.
+    (store / name).write_bytes(model_bytes)
+    code, output = run("check", *f)
+    assert code == 1 and f"{name} is not the human edit recorded" in output
+    # A crop cannot be compared pixel for pixel: it is disclosed as such.
+    (tmp_path / "crop.png").write_bytes(_png(edited.crop((0, 0, 48, 48))))
+    code, output = run("edit-image", image.short, str(tmp_path / "crop.png"), "--by", "Ann", *f)
+    assert code == 0 and "human-edited cropped or resized" in output
+    html = next(build_site(config).glob("blog/20*/**/index.html")).read_text()
+    assert "AI-assisted image, human-edited (cropped or resized)" in html
+
+    # Undo: the model's image is published again, the edited file is gone.
+    run("edit-image", image.short, "--undo", "--by", "Ann", *f, ok=True)
+    record = Record.loads(path.read_text(), str(path))
+    assert record.image_edit is None and not (store / name).exists()
+    assert [h["action"] for h in record.review["history"]] == [
+        "approved",
+        "edited the image",
+        "approved",
+        "edited the image",
+        "undid the image edit",
+    ]
+    html = next(build_site(config).glob("blog/20*/**/index.html")).read_text()
+    assert "human-edited" not in html and f"/{image.original}" in html
+
+    # What is refused: the same pixels, a text item, neither a file nor --undo.
+    (tmp_path / "same.png").write_bytes(model_bytes)
+    code, output = run("edit-image", image.short, str(tmp_path / "same.png"), "--by", "A", *f)
+    assert code == 1 and "same pixels" in output
+    _, text = _record(config, "text")
+    code, output = run("edit-image", text.short, str(tmp_path / "crop.png"), "--by", "A", *f)
+    assert code == 1 and "is a text item" in output
+    assert run("edit-image", image.short, "--by", "A", *f)[0] == 2
 
 
 def test_policy_rules_are_listed_together_with_their_locations(site_factory) -> None:
