@@ -148,6 +148,8 @@ class ImageDisclosure:
     ``prompt`` is ``None`` when prompts are private: the file then carries
     ``sha256:<prompt_sha256>`` as its ``AIPromptInformation``. ``artist`` names what made the
     image (never a human who did not make it); ``software`` is e.g. ``"aicraft 0.1.0"``.
+    ``edited_by`` names the human who edited the model's image, if one did (``source_type``
+    is then the edited image's, e.g. ``compositeWithTrainedAlgorithmicMedia``).
     """
 
     source_type: str
@@ -162,6 +164,7 @@ class ImageDisclosure:
     rights: str | None
     artist: str
     software: str
+    edited_by: str | None = None
 
     def __post_init__(self) -> None:
         code = self.source_type.removeprefix(IPTC_DIGITAL_SOURCE_TYPE_BASE)
@@ -930,14 +933,21 @@ def c2pa_manifest_definition(
             }
         )
     else:
+        created = meta.source_type_uri
+        if meta.edited_by and meta.source_type_code == "compositeWithTrainedAlgorithmicMedia":
+            created = IPTC_DIGITAL_SOURCE_TYPE_BASE + "trainedAlgorithmicMedia"  # before the edit
         actions = [
             {
                 "action": "c2pa.created",
-                "digitalSourceType": meta.source_type_uri,
+                "digitalSourceType": created,
                 "softwareAgent": agent,
                 "description": made,
             }
         ]
+    if meta.edited_by:  # a human's edit of the model's image, before aicraft published it
+        actions.insert(
+            1, {"action": "c2pa.edited", "description": _clean(f"Edited by {meta.edited_by}")}
+        )
     assertions: list[dict[str, Any]] = [{"label": "c2pa.actions", "data": {"actions": actions}}]
     if training_mining is not None:
         if training_mining not in _TRAINING_MINING_USES:

@@ -28,6 +28,7 @@ from aicraft.disclosure import (
     ledger_document,
     ledger_entry,
     page_disclosure,
+    source_type_uri,
     words,
 )
 from aicraft.engine import Engine, SiteScan
@@ -202,8 +203,11 @@ def image_disclosure(record: Record, alt: str, settings: Any, show_prompt: bool)
         if trained
         else f"{record.model} (aicraft offline procedural generator, no trained model)"
     )
+    edited_by = (record.image_edit or {}).get("by")
+    if edited_by:
+        artist += f"; edited by {edited_by}"
     return ImageDisclosure(
-        source_type=record.source_type or "trainedAlgorithmicMedia",
+        source_type=source_type_uri(record),  # compositeWith... once a human edited it
         ai_system=record.model,
         ai_system_version=None,
         provider=record.provider,
@@ -216,6 +220,7 @@ def image_disclosure(record: Record, alt: str, settings: Any, show_prompt: bool)
         rights=getattr(settings, "image_rights", None),
         artist=artist,
         software=f"aicraft {__version__}",
+        edited_by=edited_by,
     )
 
 

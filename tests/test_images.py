@@ -527,6 +527,20 @@ def test_unsigned_image_reports_not_signed(fmt: str) -> None:
     assert has_c2pa_manifest(out) is False
 
 
+def test_a_human_edit_is_an_action_after_the_creation_in_the_manifest() -> None:
+    from aicraft.images import c2pa_manifest_definition
+
+    edited = make_meta(source_type="compositeWithTrainedAlgorithmicMedia", edited_by="Ann Artist")
+    [assertion] = c2pa_manifest_definition(edited, "png")["assertions"]
+    created, edit = assertion["data"]["actions"]
+    # How it was made stays the model's; the edit comes after, naming who made it.
+    assert created["action"] == "c2pa.created"
+    assert created["digitalSourceType"].endswith("/trainedAlgorithmicMedia")
+    assert edit == {"action": "c2pa.edited", "description": "Edited by Ann Artist"}
+    [plain] = c2pa_manifest_definition(make_meta(), "png")["assertions"]
+    assert [a["action"] for a in plain["data"]["actions"]] == ["c2pa.created"]
+
+
 @needs_c2pa
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("kind", ["trained", "algorithmic"])

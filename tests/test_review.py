@@ -230,6 +230,12 @@ def test_an_editor_edits_an_image_and_the_edit_is_disclosed(site_factory, tmp_pa
     with Image.open(site / "assets" / "aicraft" / name) as published:
         assert published.convert("RGB").getpixel((5, 5)) == (255, 0, 0)
     assert not (site / "assets" / "aicraft" / image.original).exists(), "only what is shown"
+    # The file says so too: who edited it, and the credit with the edit's size.
+    from aicraft.images import read_metadata
+
+    embedded = read_metadata((site / "assets" / "aicraft" / name).read_bytes())
+    assert embedded["exif"]["Artist"].endswith("; edited by Ann Artist")
+    assert "human-edited 25%" in json.dumps(embedded["xmp"])
     [entry] = [
         e
         for e in json.loads((site / "ai-disclosures.json").read_text())["items"]
