@@ -135,6 +135,8 @@ class AicraftPlugin(BasePlugin):
         if "pymdownx.superfences" not in config.markdown_extensions:
             config.markdown_extensions.append("pymdownx.superfences")
         options = config.mdx_configs.setdefault("pymdownx.superfences", {})
+        for warning in unmirrored_settings(config.markdown_extensions, config.mdx_configs):
+            log.warning(warning)
         fences = [f for f in options.get("custom_fences", []) if f.get("name") not in KINDS]
         for language in KINDS:
             fences.append(
@@ -521,6 +523,34 @@ def _unique_item_ids(output: str) -> str:
         return match.group(0) if n == 1 else f'{match.group(1)}{match.group(2)}-{n}"'
 
     return _ITEM_ID.sub(number, output)
+
+
+#: Markdown settings that change how fences are read, which aicraft's scanner does not mirror
+#: (:mod:`aicraft.fences` reads fences as superfences does with its defaults).
+_UNMIRRORED_FENCE_OPTIONS = ("relaxed_headers", "preserve_tabs")
+_UNMIRRORED_EXTENSIONS = ("pymdownx.quotes",)
+
+
+def unmirrored_settings(extensions: Iterable[Any], configs: dict[str, Any]) -> list[str]:
+    """Warnings for Markdown settings under which aicraft's scanner and superfences could
+    read a page differently (a directive generated but shown as missing, or the reverse)."""
+    why = (
+        "is not supported: aicraft finds directives as superfences reads fences with its "
+        "default settings, so a directive could be generated and shown differently"
+    )
+    options = configs.get("pymdownx.superfences") or {}
+    warnings = [
+        f"pymdownx.superfences `{name}: true` {why}. Fix: remove `{name}` from mkdocs.yml"
+        for name in _UNMIRRORED_FENCE_OPTIONS
+        if options.get(name)
+    ]
+    names = {e if isinstance(e, str) else next(iter(e), "") for e in extensions}
+    warnings += [
+        f"the Markdown extension `{name}` {why}. Fix: remove it from markdown_extensions"
+        for name in _UNMIRRORED_EXTENSIONS
+        if name in names
+    ]
+    return warnings
 
 
 _AI_MARK = 'data-ai-generated="true"'

@@ -272,6 +272,37 @@ def test_a_blog_listing_shows_each_excerpt_its_own_posts_context_page_item(site_
     assert "not generated yet" not in listing
 
 
+@pytest.mark.parametrize(
+    ("extensions", "named"),
+    [
+        ([{"pymdownx.superfences": {"relaxed_headers": True}}], "relaxed_headers: true"),
+        ([{"pymdownx.superfences": {"preserve_tabs": True}}], "preserve_tabs: true"),
+        (["pymdownx.superfences", "pymdownx.quotes"], "pymdownx.quotes"),
+    ],
+)
+def test_markdown_settings_the_scanner_does_not_mirror_fail_a_strict_build(
+    site_factory, extensions, named
+) -> None:
+    # Under them superfences could read a fence otherwise than aicraft's scanner: say so
+    # (a warning, which fails a strict build) instead of showing items as missing.
+    from mkdocs.exceptions import Abort
+
+    page = {"index.md": f"# Page\n\n{PROSE}\n\n```ai-text\nSay hi.\n```\n"}
+    config = site_factory(
+        page, extra={"markdown_extensions": ["admonition", "pymdownx.details", *extensions]}
+    )
+    with pytest.raises(Abort):
+        build_site(config, strict=True)
+    plain = site_factory(page)  # the defaults: no warning, the strict build passes
+    build_site(plain, strict=True)
+    from aicraft.plugin import unmirrored_settings
+
+    names = [e if isinstance(e, str) else next(iter(e)) for e in extensions]
+    configs = {next(iter(e)): e[next(iter(e))] for e in extensions if isinstance(e, dict)}
+    [warning] = unmirrored_settings(names, configs)
+    assert named in warning and "Fix: remove" in warning
+
+
 def test_the_same_directive_twice_on_a_page_gets_unique_element_ids(site_factory) -> None:
     fence = '```ai-text label="Twice"\nWrite one line about rain.\n```\n'
     config = site_factory({"index.md": f"# Rain\n\n{PROSE}\n\n{fence}\n{PROSE}\n\n{fence}"})
