@@ -479,7 +479,16 @@ def review_show(config_file: str | None, ident: str) -> None:
         click.echo("system prompt:\n" + _indent(record.system))
     click.echo("prompt:\n" + _indent(record.prompt))
     if len(record.candidates) > 1:
-        click.echo(f"candidates: {len(record.candidates)}; published: {record.picked}")
+        click.echo(
+            f"candidates: {len(record.candidates)}; published: {record.picked} "
+            f"(choose with `aicraft pick {record.short} N`)"
+        )
+        for number, candidate in enumerate(record.candidates, start=1):
+            mark = "*" if number == record.picked else " "
+            if record.kind == "text":
+                click.echo(f"{mark} candidate {number}:\n" + _indent(candidate))
+            else:
+                click.echo(f"{mark} candidate {number}: {engine.store.file_path(candidate)}")
     if record.kind == "text":
         click.echo("published text:\n" + _indent(record.body))
         diff = edit_diff(record)

@@ -150,6 +150,16 @@ def test_a_human_picks_among_candidates(site_factory) -> None:
     )
     path, text = _record(config, "text")
     assert len(text.candidates) == 3 and text.body == text.candidates[0]
+    # To choose, an editor sees them all, numbered, the published one marked.
+    code, output = run("review", "show", text.short, *f)
+    assert code == 0 and f"`aicraft pick {text.short} N`" in output
+    for number, candidate in enumerate(text.candidates, start=1):
+        mark = "*" if number == 1 else " "
+        assert (
+            f"{mark} candidate {number}:\n"
+            + "\n".join("  " + line for line in candidate.splitlines())
+            in output
+        )
     html = next(build_site(config).glob("blog/20*/**/index.html")).read_text()
     assert "candidate 1 of 3, not chosen by a human" in html
     run("pick", text.short, "2", "--by", "Ed Itor", *f, ok=True)
@@ -169,6 +179,9 @@ def test_picking_an_image_candidate_publishes_that_file_and_pins_its_bytes(site_
     store = path.parent
     digests = [hashlib.sha256((store / n).read_bytes()).hexdigest() for n in image.candidates]
     assert image.candidates_sha256 == digests and image.original_sha256 == digests[0]
+    code, output = run("review", "show", image.short, *f)
+    assert f"* candidate 1: {store / image.candidates[0]}" in output
+    assert f"  candidate 2: {store / image.candidates[1]}" in output
     run("pick", image.short, "2", "--by", "Ed Itor", *f, ok=True)
     picked = Record.loads(path.read_text(), str(path))
     assert picked.original == image.candidates[1] and picked.original_sha256 == digests[1]
