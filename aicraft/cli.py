@@ -212,6 +212,11 @@ def serve(
 @_common
 @click.option("--dry-run", is_flag=True, help="List what would be generated; call nothing.")
 @click.option("--refresh", is_flag=True, help="Regenerate the selected items even if stored.")
+@click.option(
+    "--discard-edits",
+    is_flag=True,
+    help="With --refresh: also regenerate items a human edited (their edits are lost).",
+)
 @click.option("--page", "pages", multiple=True, help="Only directives of this page (src path).")
 @click.option(
     "--budget",
@@ -224,10 +229,15 @@ def generate(
     provider: str | None,
     dry_run: bool,
     refresh: bool,
+    discard_edits: bool,
     pages: tuple[str, ...],
     budget: float | None,
 ) -> None:
-    """Generate every missing item of the site (or refresh selected ones) without building."""
+    """Generate every missing item of the site (or refresh selected ones) without building.
+
+    --refresh keeps each item's review history (its approval does not carry over to the new
+    output) and refuses items a human edited, unless --discard-edits.
+    """
     with _environment(AICRAFT_PROVIDER=provider):
         config, settings = _load(config_file)
         engine, site = _scan(config, settings)
@@ -235,6 +245,14 @@ def generate(
         raise click.ClickException(str(ProblemsError("Invalid directives", site.problems)))
     if refresh:
         todo = list({i.key: i for i in site.items if not pages or i.page in pages}.values())
+        edited = _edited(engine, todo)
+        if edited and not discard_edits:
+            raise click.ClickException(
+                "--refresh would lose human edits of:\n"
+                + "\n".join(f"  - {line}" for line in edited)
+                + "\nLeave these pages out (--page), undo the edits, or pass --discard-edits "
+                "to regenerate them anyway"
+            )
     else:
         missing, problems = engine.missing(site)
         if problems:
@@ -592,6 +610,25 @@ def pick(config_file: str | None, ident: str, number: int, by: str | None) -> No
         except (ReviewError, StoreError) as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"{record.short}: candidate {number} of {len(record.candidates)} is published")
+
+
+def _edited(engine: Engine, items: list[Any]) -> list[str]:
+    """``file:line: ai-KIND KEY16 (human-edited N%)`` for each item whose record a human
+    edited (unreadable records are left to the generation to report)."""
+    from aicraft.disclosure import edit_percent_text
+
+    found = []
+    for item in items:
+        try:
+            record = engine.store.get(item.key)
+        except StoreError:
+            continue
+        if record is not None and record.edited:
+            found.append(
+                f"{item.location}: ai-{item.spec.kind} {record.short} "
+                f"(human-edited {edit_percent_text(record)})"
+            )
+    return found
 
 
 @main.command("edit-image")

@@ -116,6 +116,20 @@ class Progress:
         """Called once at the end."""
 
 
+def _carry_history(record: Record, previous: Record) -> None:
+    """Keep the review history of the record a refresh replaces, and say so in it: who
+    reviewed or edited the old output stays on record (its approval does not carry over)."""
+    history = list((previous.review or {}).get("history") or [])
+    history.append(
+        {
+            "action": "regenerated",
+            "at": utc_now(),
+            "note": f"replaced the output {previous.model} made on {previous.created}",
+        }
+    )
+    record.review["history"] = history
+
+
 def _signature(kind: str, options: Mapping[str, str], prompt: str) -> str:
     return canonical_json([kind, sorted(options.items()), prompt])
 
@@ -341,6 +355,13 @@ class Engine:
         return [short for short in self.store.short_keys() if short not in used]
 
     # -- generation --------------------------------------------------------------------------
+    def _replaced(self, key: str) -> Record | None:
+        """The record a refresh replaces, if it can be read."""
+        try:
+            return self.store.get(key)
+        except StoreError:
+            return None
+
     def generate(
         self,
         items: list[Item],
@@ -391,7 +412,12 @@ class Engine:
                 estimate = (self.estimate(item) or 0.0) if budget is not None else 0.0
                 try:
                     record, images = self._generate_one(item, bounded=budget is not None)
+                    previous = self._replaced(item.key) if refresh else None
+                    if previous is not None:
+                        _carry_history(record, previous)
                     self.store.put(record, images)
+                    if previous is not None and previous.image_edit:
+                        self.store.remove_image(previous.image_edit["file"])
                     return float(record.usage.get("cost_usd") or 0.0)
                 finally:
                     if budget is not None:

@@ -292,6 +292,37 @@ def test_an_editor_edits_an_image_and_the_edit_is_disclosed(site_factory, tmp_pa
     assert run("edit-image", image.short, "--by", "A", *f)[0] == 2
 
 
+def test_refresh_keeps_the_review_history_and_never_loses_human_edits_silently(
+    site_factory, tmp_path
+) -> None:
+    from PIL import Image
+
+    config = _site(site_factory)
+    f = ("-f", str(config))
+    run("generate", *f, ok=True)
+    text_path, text = _record(config, "text")
+    image_path, image = _record(config, "image")
+    run("review", "approve", "--all", "--by", "Ed Itor", *f, ok=True)
+    _edit(text_path, text.body.split()[0], "Hand-written")
+    with Image.open(image_path.parent / image.original) as im:
+        (tmp_path / "flipped.png").write_bytes(_png(im.transpose(Image.Transpose.FLIP_TOP_BOTTOM)))
+    run("edit-image", image.short, str(tmp_path / "flipped.png"), "--by", "Ann", *f, ok=True)
+
+    code, output = run("generate", "--refresh", *f)
+    assert code == 1 and "would lose human edits" in output
+    assert f"ai-text {text.short} (human-edited" in output
+    assert f"ai-image {image.short} (human-edited" in output
+    assert "Hand-written" in text_path.read_text(), "nothing was regenerated"
+
+    run("generate", "--refresh", "--discard-edits", *f, ok=True)
+    for path in (text_path, image_path):
+        record = Record.loads(path.read_text(), str(path))
+        assert not record.edited and record.review["status"] == "pending"
+        actions = [entry["action"] for entry in record.review["history"]]
+        assert actions[0] == "approved" and actions[-1] == "regenerated", actions
+    assert not (image_path.parent / f"{image.short}-edited.png").exists()
+
+
 def test_policy_rules_are_listed_together_with_their_locations(site_factory) -> None:
     post = POST.replace(
         "Write a four-line poem about the first frost.",
