@@ -185,7 +185,7 @@ def edit_image(
         "sha256": hashlib.sha256(data).hexdigest(),
         "by": by,
         "at": now,
-        "changed": None if changed is None else round(changed, 4),
+        "changed": None if changed is None else round(changed, 6),
     }
     if note:
         record.image_edit["note"] = note
