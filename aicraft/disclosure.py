@@ -1419,12 +1419,15 @@ def ledger_document(
     generated_at: str | None = None,
     pages: Sequence[PageDisclosure] = (),
     elsewhere: Mapping[str, Sequence[str]] | None = None,
+    listings: Sequence[tuple[str, str, str]] = (),
 ) -> dict[str, Any]:
     """The ``ai-disclosures.json`` document: versioned schema, methodology, items, pages.
 
     ``entries`` come from :func:`ledger_entry`; ``pages`` (optional) add each page's AIA
     statement, AI share and declaration, and declared-only pages; ``elsewhere`` (by page
-    source path) what each page also shows from other pages (:func:`shown_value`).
+    source path) what each page also shows from other pages (:func:`shown_value`);
+    ``listings`` the ``(src, url, title)`` of pages with nothing of their own that show other
+    pages' AI items (a blog index, an archive), listed after the others.
     ``generated_at`` is passed in (not read from the clock) so builds can be reproducible.
     """
     elsewhere = elsewhere or {}
@@ -1451,6 +1454,27 @@ def ledger_document(
                     "shown_from_other_pages": 0,
                 }
             )
+    for src, url, title in listings:
+        shown = elsewhere.get(src, ())
+        values = set(shown)
+        page_list.append(
+            {
+                "url": url,
+                "page": src,
+                "title": title,
+                "aia": None,
+                "aia_long": None,
+                "ai_disclosure": values.pop() if len(values) == 1 and "" not in values else None,
+                "ai_share": None,
+                "ai_share_is_minimum": False,
+                "words": None,
+                "models": [],
+                "review": None,
+                "authorship": None,
+                "items": [],
+                "shown_from_other_pages": len(shown),
+            }
+        )
     return {
         "schema": LEDGER_SCHEMA,
         "schema_version": LEDGER_SCHEMA_VERSION,

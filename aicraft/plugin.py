@@ -82,6 +82,8 @@ class AicraftPlugin(BasePlugin):
         self._render_failures: list[str] = []
         #: By page: the ai-disclosure values of other pages' AI items it shows (on_post_page).
         self._elsewhere: dict[str, list[str]] = {}
+        #: (src, url, title) of pages that show only other pages' AI items (listings).
+        self._listings: list[tuple[str, str, str]] = []
         self._titles: dict[str, str] = {}
         self._violations: dict[str, list[Violation]] = {}
         self._images: dict[str, publication.PublishedImage] = {}
@@ -155,7 +157,8 @@ class AicraftPlugin(BasePlugin):
         if self.engine is None or self.settings is None:
             return files
         engine, settings = self.engine, self.settings
-        self._by_fence, self._render_failures, self._elsewhere = {}, [], {}
+        self._by_fence, self._render_failures = {}, []
+        self._elsewhere, self._listings = {}, []
         pages = [(f.src_uri, f.content_string) for f in files.documentation_pages()]
         site = self.site = engine.scan(pages)
         # Titles now, while the text is at hand: MkDocs' File.content_string reads the file again.
@@ -399,8 +402,11 @@ class AicraftPlugin(BasePlugin):
         elsewhere = shown_from_elsewhere(
             output, {item.record.key for item in page_disclosure.items} if page_disclosure else ()
         )
-        if page_disclosure is not None and elsewhere:
+        if elsewhere:
             self._elsewhere[page.file.src_uri] = elsewhere
+        if page_disclosure is None and elsewhere:
+            self._listings.append((page.file.src_uri, page.url, page.title or page.url))
+        if page_disclosure is not None and elsewhere:
             # Its banner was made before the theme added excerpts or thumbnails: redo it.
             old = disclosure.banner_html(page_disclosure, LEDGER_SCHEME)
             new = disclosure.banner_html(page_disclosure, LEDGER_SCHEME, len(elsewhere))
@@ -471,7 +477,7 @@ class AicraftPlugin(BasePlugin):
             return
         records = [i.record for items in self.publication.items.values() for i in items]
         document = self.publication.document(
-            self.settings, publication.generated_at(records), self._elsewhere
+            self.settings, publication.generated_at(records), self._elsewhere, self._listings
         )
         path = Path(config.site_dir) / JSON_NAME
         # Compact, in one call: only json.dumps without indent uses the C encoder (json.dump

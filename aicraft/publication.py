@@ -88,10 +88,12 @@ class Publication:
         settings: Any,
         generated_at: str,
         elsewhere: Mapping[str, Sequence[str]] | None = None,
+        listings: Sequence[tuple[str, str, str]] = (),
     ) -> dict[str, Any]:
-        """The ``ai-disclosures.json`` document (``elsewhere``: see :func:`ledger_document`)."""
+        """The ``ai-disclosures.json`` document (``elsewhere``, ``listings``: see
+        :func:`ledger_document`)."""
         return ledger_document(
-            self.entries, settings, generated_at, list(self.pages.values()), elsewhere
+            self.entries, settings, generated_at, list(self.pages.values()), elsewhere, listings
         )
 
 

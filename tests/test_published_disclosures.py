@@ -223,6 +223,20 @@ def test_a_themes_credited_thumbnails_are_counted_on_the_cover(sample: Path) -> 
     assert f"{len(thumbnails)} AI-made items" in banner
 
 
+def test_listing_pages_are_in_the_ledger_json_with_what_they_show(sample: Path) -> None:
+    # A blog index has nothing of its own, but shows AI items: a crawler reading the JSON
+    # must find it there, counted as its banner counts them.
+    pages = json.loads((sample / "ai-disclosures.json").read_text())["pages"]
+    listing = (sample / "blog" / "index.html").read_text()
+    shown = re.search(r'data-ai-items="(\d+)"', listing)
+    assert shown is not None
+    [entry] = [p for p in pages if p["page"] == "blog/index.md"]
+    assert entry["shown_from_other_pages"] == int(shown.group(1)) > 0
+    assert entry["items"] == [] and entry["url"] == "blog/"
+    assert entry["ai_disclosure"] == "ai-autonomous"  # every item shown is unreviewed
+    assert all(p["shown_from_other_pages"] >= 0 for p in pages)
+
+
 def test_only_real_marks_of_other_pages_count_as_shown_from_elsewhere() -> None:
     from aicraft.plugin import shown_from_elsewhere
 
