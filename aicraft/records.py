@@ -85,7 +85,7 @@ class Record:
     An image record written before aicraft kept image checksums has none (``""`` and ``[]``).
 
     ``image_edit`` (images only) is a human's edit of the picked image, made with
-    ``aicraft edit-image``: ``file`` (``<key16>-edited.<ext>`` in the store), its ``sha256``,
+    ``aicraft edit-image``: ``file`` (``<key16>-edited.png`` in the store), its ``sha256``,
     ``by``, ``at``, ``changed`` (the share of pixels that differ from the model's image, or
     ``None`` when the edit changed the size) and an optional ``note``. The edited file is then
     what is published, disclosed as human-edited; the model's image stays in the store.

@@ -139,10 +139,6 @@ def pick(record: Record, store: Store, number: int, by: str) -> Record:
     return record
 
 
-#: Store file extensions of the image formats an edit may have.
-_EXTENSIONS = {"PNG": "png", "WEBP": "webp", "JPEG": "jpg"}
-
-
 def edit_image(
     record: Record,
     store: Store,
@@ -153,7 +149,7 @@ def edit_image(
 ) -> Record:
     """Publish ``data``, a human's edit of the picked image, instead of the model's image.
 
-    The edit is kept as ``<key16>-edited.<ext>`` beside the model's image (which stays), and
+    The edit is kept as ``<key16>-edited.png`` beside the model's image (which stays), and
     the record's ``image_edit`` says who made it, when, and how much of the image it changed
     (the share of pixels, or ``None`` for a crop or resize). It is disclosed as
     human-edited, and an earlier approval no longer counts (it bound to the old bytes).
@@ -168,7 +164,7 @@ def edit_image(
     if not by.strip():
         raise ReviewError("who edited the image? pass --by NAME")
     try:
-        fmt = images.read_header(data, max_pixels)[0]
+        images.read_header(data, max_pixels)
         changed = images.changed_share(store.read_file(record.original), data, max_pixels)
     except (images.ImageError, *images.DECODE_ERRORS) as exc:
         raise ReviewError(f"the edited image cannot be used: {exc}") from None
@@ -177,7 +173,8 @@ def edit_image(
             f"the edited image has the same pixels as {record.original}: there is no edit to "
             "publish"
         )
-    name = f"{record.short}-edited.{_EXTENSIONS[fmt]}"
+    # Named .png whatever its format, like the model's images: the site publishes PNG.
+    name = f"{record.short}-edited.png"
     previous = record.published_image if record.image_edit else None
     now = utc_now()
     record.image_edit = {

@@ -282,6 +282,14 @@ def test_an_editor_edits_an_image_and_the_edit_is_disclosed(site_factory, tmp_pa
     html = next(build_site(config).glob("blog/20*/**/index.html")).read_text()
     assert "human-edited" not in html and f"/{image.original}" in html
 
+    # An edit saved as JPEG is kept as it is, and published as PNG like every AI image.
+    edited.save(tmp_path / "edited.jpg", "JPEG", quality=95)
+    run("edit-image", image.short, str(tmp_path / "edited.jpg"), "--by", "Ann", *f, ok=True)
+    site = build_site(config)
+    with Image.open(site / "assets" / "aicraft" / name) as published:
+        assert published.format == "PNG"
+    run("edit-image", image.short, "--undo", "--by", "Ann", *f, ok=True)
+
     # What is refused: the same pixels, a text item, neither a file nor --undo.
     (tmp_path / "same.png").write_bytes(model_bytes)
     code, output = run("edit-image", image.short, str(tmp_path / "same.png"), "--by", "A", *f)
