@@ -48,8 +48,10 @@ markdown_extensions:
 INDEX_MD = """\
 ---
 authorship:
-  level: none
-  statement: "Written by the site's authors without AI."
+  level: EAI
+  statement: >-
+    Template text of aicraft's new-site scaffold, written by Claude (an AI model) for aicraft.
+    Rewrite this page, then say here how you wrote it (e.g. level: none).
 ---
 
 # {name}
@@ -78,15 +80,18 @@ authors:
 categories:
   - Notes
 authorship:
-  level: Ph
-  statement: "Written by the editor; the poem below is AI-generated and credited."
+  level: EAI
+  statement: >-
+    Template text of aicraft's new-site scaffold, written by Claude (an AI model) for aicraft;
+    the poem below is generated and credited. Rewrite this post, then say here how you wrote it.
 ---
 
 # Hello, aicraft
 
-This is the first post. Its prose is yours to rewrite: say in `authorship:` above how it was
-written. The block below is a generation directive. `aicraft build` generates it once, stores
-the result with its provenance in `generations/`, and shows it here with an inline credit.
+This is the first post. Its prose came with aicraft's site template and is yours to rewrite:
+then say in `authorship:` above how you wrote it (until then it truthfully says who did). The
+block below is a generation directive. `aicraft build` generates it once, stores the result
+with its provenance in `generations/`, and shows it here with an inline credit.
 
 ```ai-text temperature="0.8" label="A first poem"
 Write a four-line poem about starting a new notebook.

@@ -418,6 +418,11 @@ def test_new_scaffolds_a_site_that_builds(tmp_path: Path, monkeypatch) -> None:
     site = build_site(target / "mkdocs.yml")
     index = (site / "blog" / "index.html").read_text()
     assert 'data-ai-generated="true"' in index
+    # The template's own prose is AI-written (aicraft is): its pages say so until rewritten.
+    for page in (site / "index.html", next(site.glob("blog/20*/**/index.html"))):
+        html = page.read_text()
+        assert "written by Claude (an AI model) for aicraft" in html
+        assert "No AI on this page" not in html and 'content="human-only"' not in html
     code, output = run("new", str(target))
     assert code == 1 and "not empty" in output
 

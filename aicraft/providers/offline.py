@@ -1519,9 +1519,9 @@ class OfflineProvider:
         usage = Usage(input_tokens=None, output_tokens=None, cost_usd=0.0)
         if chain.words < MIN_CORPUS_WORDS:
             text = (
-                f"*[aicraft offline provider: this site has only {chain.words} words of "
-                "human-written prose, too few for its Markov chain. Add more prose, or configure "
-                "a model provider.]*"
+                f"*[aicraft offline provider: this site has only {chain.words} words of prose "
+                "outside its directives, too few for its Markov chain. Add more prose, or "
+                "configure a model provider.]*"
             )
             return TextResult(outputs=[text] * count, model=TEXT_MODEL, usage=usage)
         temperature = 1.0 if request.temperature is None else max(0.0, float(request.temperature))
