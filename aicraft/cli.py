@@ -612,6 +612,96 @@ def pick(config_file: str | None, ident: str, number: int, by: str | None) -> No
     click.echo(f"{record.short}: candidate {number} of {len(record.candidates)} is published")
 
 
+#: Where ``aicraft try`` records say they were made (no page yet).
+TRY_SOURCE = "(aicraft try)"
+
+
+@main.command("try")
+@click.option("-f", "--config-file", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.argument("prompt")
+@click.option(
+    "--kind", type=click.Choice(["text", "image"]), default="text", help="ai-text or ai-image."
+)
+@click.option(
+    "-o",
+    "--option",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A directive option, as in a page: -o candidates=3 -o temperature=0.9 -o model=...",
+)
+@click.option("--refresh", is_flag=True, help="Generate again even if this exact try is stored.")
+@click.option("--budget", type=click.FloatRange(min=0), default=None, help="Spending cap in USD.")
+def try_prompt(
+    config_file: str | None,
+    prompt: str,
+    kind: str,
+    options: tuple[str, ...],
+    refresh: bool,
+    budget: float | None,
+) -> None:
+    """Try PROMPT before putting it in a page: generate it, show it, print its directive.
+
+    The result is stored (with its provenance) under the key the same directive has in a
+    page: paste the printed directive into a post and that very result is published, with
+    its credit, without calling the model again; `aicraft pick` and `review` work on it as on
+    any item. Until a page uses it, `aicraft status` lists it as orphaned and `aicraft gc`
+    removes it.
+    """
+    from aicraft.directives import normalize_prompt, validate
+
+    values: dict[str, str] = {}
+    for option in options:
+        name, sep, value = option.partition("=")
+        if not sep or not name.strip():
+            raise click.UsageError(f"-o {option!r}: write an option as KEY=VALUE")
+        values[name.strip()] = value
+    if values.get("context") == "page":
+        raise click.UsageError('context="page" depends on its page: try it in the page itself')
+    text = normalize_prompt(prompt)
+    config, settings = _load(config_file)
+    engine, _ = _scan(config, settings)  # the offline provider learns from the site's prose
+    spec, errors = validate(kind, values, text, settings.as_mapping())
+    if spec is None:
+        raise click.UsageError("; ".join(f"{message} Fix: {fix}" for message, fix in errors))
+    try:
+        item = engine.resolve(spec, TRY_SOURCE, 0)
+        stored = None if refresh else engine.store.get(item.key)
+        if stored is None:
+            cap = budget if budget is not None else settings.resolved_budget()
+            report = engine.generate([item], make_progress(click.echo), cap, refresh=refresh)
+            if report.failed or report.skipped:
+                reason = (report.failed or report.skipped)[0]
+                raise click.ClickException(f"not generated: {reason}")
+            click.echo(f"cost ${report.cost_usd:.4f}")
+        record = engine.store.get(item.key)
+    except (AicraftError, StoreError) as exc:
+        raise click.ClickException(str(exc)) from None
+    assert record is not None
+    click.echo(f"{record.short}  {record.provider}/{record.model}")
+    shown = record.candidates or ([record.body] if kind == "text" else [record.original])
+    for number, output in enumerate(shown, start=1):
+        head = f"candidate {number}" if len(shown) > 1 else "output"
+        if kind == "text":
+            click.echo(f"{head}:\n" + _indent(output))
+        else:
+            click.echo(f"{head}: {engine.store.file_path(output)}")
+    if len(shown) > 1:
+        click.echo(f"Candidate {record.picked} is published; choose: aicraft pick {record.short} N")
+    click.echo("Paste into a page:\n")
+    click.echo(_directive(kind, values, text))
+
+
+def _directive(kind: str, options: dict[str, str], prompt: str) -> str:
+    """The fenced directive for ``options`` and ``prompt``, as a page writes it."""
+    parts = [f"ai-{kind}"]
+    for name, value in options.items():
+        quote = "'" if '"' in value else '"'
+        parts.append(f"{name}={quote}{value}{quote}")
+    fence = "````" if "```" in prompt else "```"
+    return f"{fence}{' '.join(parts)}\n{prompt}\n{fence}"
+
+
 def _edited(engine: Engine, items: list[Any]) -> list[str]:
     """``file:line: ai-KIND KEY16 (human-edited N%)`` for each item whose record a human
     edited (unreadable records are left to the generation to report)."""

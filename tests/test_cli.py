@@ -31,7 +31,7 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-@pytest.mark.parametrize("command", ["build", "serve", "generate", "status"])
+@pytest.mark.parametrize("command", ["build", "serve", "generate", "status", "try"])
 def test_every_command_explains_itself(command: str) -> None:
     code, output = run(command, "--help")
     assert code == 0
@@ -140,3 +140,51 @@ def test_serve_renders_stored_items_and_does_not_rebuild_in_a_loop(site_factory)
         process.terminate()
         output = process.communicate(timeout=10)[0]
     assert output.count("Building documentation") <= 1, output
+
+
+def test_try_stores_a_prompt_and_its_directive_publishes_what_was_shown(
+    site_factory, monkeypatch
+) -> None:
+    # A blogger crafts a prompt with `aicraft try`, then pastes the printed directive into a
+    # post: the post publishes the very output that was shown, without calling the model again.
+    from tests.openai_server import FakeOpenAI
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-key")
+    with FakeOpenAI() as server:
+        config = site_factory(PAGES, {"provider": "openai", "base_url": server.base_url})
+        f = ("-f", str(config))
+        args = ("try", "A haiku about rain on a tin roof.", "-o", "candidates=2", *f)
+        code, output = run(*args, "-o", "temperature=0.5", "-o", "label=Rain")
+        assert code == 0, output
+        assert "candidate 1:" in output and "candidate 2:" in output
+        directive = output[output.index("Paste into a page:") :].split("\n", 2)[2].strip()
+        assert directive.startswith('```ai-text candidates="2" temperature="0.5" label="Rain"\n')
+        assert len(server.api_requests()) == 1
+        # The same try again: shown from the store, no call.
+        code, again = run(*args, "-o", "temperature=0.5", "-o", "label=Rain")
+        assert code == 0 and len(server.api_requests()) == 1
+        assert again[again.index("candidate 1:") :] == output[output.index("candidate 1:") :]
+        data = json.loads(run("status", *f, "--json")[1])
+        assert len(data["orphaned"]) == 1, "unused until a page has it"
+        short = data["orphaned"][0]
+        page = config.parent / "docs" / "blog" / "posts" / "rain.md"
+        page.write_text(f"---\ndate: 2026-03-01\n---\n\n# Rain\n\n{PROSE}\n\n{directive}\n")
+        run("generate", *f)  # the two other directives of PAGES
+        calls = len(server.api_requests())
+        code, output = run("build", *f, "--strict")
+        assert code == 0, output
+        assert len(server.api_requests()) == calls, "the tried output is reused"
+    html = next((config.parent / "site").glob("blog/20*/**/rain/index.html")).read_text()
+    assert f"ai-{short}" in html and "candidate 1 of 2, not chosen by a human" in html
+    assert json.loads(run("status", *f, "--json")[1])["orphaned"] == []
+
+
+def test_try_refuses_what_a_page_could_not_say(site_factory) -> None:
+    config = site_factory(PAGES)
+    f = ("-f", str(config))
+    code, output = run("try", "A line.", "-o", "colour=blue", *f)
+    assert code == 2 and "unknown option `colour`" in output
+    code, output = run("try", "A line.", "-o", "context=page", *f)
+    assert code == 2 and "try it in the page itself" in output
+    code, output = run("try", "A line.", "-o", "candidates", *f)
+    assert code == 2 and "KEY=VALUE" in output
