@@ -188,3 +188,12 @@ def test_try_refuses_what_a_page_could_not_say(site_factory) -> None:
     assert code == 2 and "try it in the page itself" in output
     code, output = run("try", "A line.", "-o", "candidates", *f)
     assert code == 2 and "KEY=VALUE" in output
+    code, output = run("try", "A red circle.", "--kind", "image", *f)
+    assert code == 2 and "needs `alt` text" in output
+    code, output = run(
+        "try", "A red circle.", "--kind", "image", "-o", "alt=A red circle", "-o", "size=64x64", *f
+    )
+    assert code == 0, output
+    path = Path(output.split("output: ", 1)[1].split("\n", 1)[0])
+    assert path.is_file() and path.parent == config.parent / "generations"
+    assert '```ai-image alt="A red circle" size="64x64"\nA red circle.\n```' in output
