@@ -990,23 +990,25 @@ def sign_c2pa(
     actual = sniff_format(data)
     if actual != target:
         raise ImageError(f"cannot sign as {target}: the data is a {actual} image")
-    manifest = c2pa_manifest_definition(
-        meta, target, training_mining, parent=parent is not None, resized=resized
-    )
     settings = {
         "builder": {"thumbnail": {"enabled": False}},
         "verify": _READ_SETTINGS["verify"],
     }
-    try:
-        cert = cert_pem.encode("ascii") if isinstance(cert_pem, str) else cert_pem
-        key = key_pem.encode("ascii") if isinstance(key_pem, str) else key_pem
+    cert = cert_pem.encode("ascii") if isinstance(cert_pem, str) else cert_pem
+    key = key_pem.encode("ascii") if isinstance(key_pem, str) else key_pem
+    out = io.BytesIO()
+
+    def sign(with_parent: bool) -> None:
+        manifest = c2pa_manifest_definition(
+            meta, target, training_mining, parent=with_parent, resized=resized
+        )
         info = c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, cert, key, ta_url)
         with (
             c2pa.Signer.from_info(info) as signer,
             c2pa.Context.from_dict(settings) as context,
             c2pa.Builder(manifest, context=context) as builder,
         ):
-            if parent is not None:
+            if with_parent and parent is not None:
                 ingredient = {
                     "title": _truncate_utf8(_clean(meta.description), 200, "…") or "original",
                     "relationship": "parentOf",
@@ -1015,8 +1017,19 @@ def sign_c2pa(
                 builder.add_ingredient(
                     ingredient, MIME_TYPES[sniff_format(parent)], io.BytesIO(parent)
                 )
-            out = io.BytesIO()
             builder.sign(signer, MIME_TYPES[target], io.BytesIO(data), out)
+
+    try:
+        try:
+            sign(with_parent=parent is not None)
+        except c2pa.C2paError:
+            if parent is None:
+                raise
+            # The provider's manifest cannot be read (so it could never be verified either):
+            # sign as if there were none rather than publish nothing.
+            out.seek(0)
+            out.truncate()
+            sign(with_parent=False)
     except c2pa.C2paError as exc:
         raise C2paSigningError(
             f"C2PA signing failed: {exc}. The certificate must be a CA-issued ES256 (P-256) "

@@ -542,6 +542,30 @@ def test_a_human_edit_is_an_action_after_the_creation_in_the_manifest() -> None:
 
 
 @needs_c2pa
+def test_a_providers_unreadable_manifest_does_not_stop_signing(credentials: Any) -> None:
+    # A provider image whose C2PA chunk is garbage cannot be a parent ingredient (it could
+    # never be verified): the image is still signed, as created, instead of failing the build.
+    import struct
+    import zlib
+
+    def chunk(ctype: bytes, payload: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(ctype + payload))
+        return struct.pack(">I", len(payload)) + ctype + payload + crc
+
+    png = encode(picture("RGB", (32, 32)), "PNG")
+    broken = png[:33] + chunk(b"caBX", b"garbage" * 10) + png[33:]
+    assert has_c2pa_manifest(broken)
+    embedded = embed_metadata(broken, make_meta(), "PNG")
+    signed = sign_c2pa(
+        embedded, "png", make_meta(), credentials.chain_pem, credentials.key_pem, parent=broken
+    )
+    assert c2pa_state(signed, "png") == "valid"
+    manifest = active_c2pa_manifest(signed, "png")
+    assert manifest is not None and not manifest.get("ingredients")
+    assert "c2pa.created" in json.dumps(manifest["assertions"])
+
+
+@needs_c2pa
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("kind", ["trained", "algorithmic"])
 def test_sign_c2pa_records_creation_and_source_type(fmt: str, kind: str, credentials: Any) -> None:
