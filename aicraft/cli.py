@@ -24,6 +24,8 @@ from aicraft.errors import AicraftError, ProblemsError, StoreError
 from aicraft.progress import make_progress
 
 CONFIG_HELP = "Path to mkdocs.yml (default: ./mkdocs.yml)."
+#: Where ``aicraft try`` records say they were made (no page yet).
+TRY_SOURCE = "(aicraft try)"
 
 
 @contextmanager
@@ -612,10 +614,6 @@ def pick(config_file: str | None, ident: str, number: int, by: str | None) -> No
     click.echo(f"{record.short}: candidate {number} of {len(record.candidates)} is published")
 
 
-#: Where ``aicraft try`` records say they were made (no page yet).
-TRY_SOURCE = "(aicraft try)"
-
-
 @main.command("try")
 @click.option("-f", "--config-file", type=click.Path(dir_okay=False), help=CONFIG_HELP)
 @click.argument("prompt")
@@ -822,10 +820,11 @@ def check_site(engine: Engine, site: SiteScan) -> dict[str, list[dict[str, Any]]
             )
             continue
         page, line = record.source.get("page"), record.source.get("line")
+        made = "by `aicraft try`" if page == TRY_SOURCE else f"for {page}:{line}"
         entry = {
             "file": f"{engine.store.root.name}/{short}.md",
             "line": 1,
-            "message": f"no directive uses this record (made for {page}:{line})",
+            "message": f"no directive uses this record (made {made})",
             "fix": "`aicraft gc --yes` removes it",
             "rule": "orphaned",
         }

@@ -166,6 +166,8 @@ def test_try_stores_a_prompt_and_its_directive_publishes_what_was_shown(
         assert again[again.index("candidate 1:") :] == output[output.index("candidate 1:") :]
         data = json.loads(run("status", *f, "--json")[1])
         assert len(data["orphaned"]) == 1, "unused until a page has it"
+        code, output = run("check", *f)
+        assert code == 1 and "(made by `aicraft try`)" in output
         short = data["orphaned"][0]
         page = config.parent / "docs" / "blog" / "posts" / "rain.md"
         page.write_text(f"---\ndate: 2026-03-01\n---\n\n# Rain\n\n{PROSE}\n\n{directive}\n")
