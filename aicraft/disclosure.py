@@ -45,7 +45,7 @@ from urllib.parse import urljoin
 from aicraft import __version__
 from aicraft.directives import Spec
 from aicraft.errors import ConfigError
-from aicraft.records import Record, sha256_text
+from aicraft.records import Record, is_sha256, sha256_text
 
 # -- vocabularies ----------------------------------------------------------------------------
 
@@ -177,11 +177,7 @@ def review_state(record: Record, content_sha256: str | None = None) -> tuple[str
     status = review.get("status") or "pending"
     if status == "approved":
         approved = review.get("sha256")
-        if not (
-            isinstance(approved, str)
-            and len(approved) == 64
-            and all(c in "0123456789abcdef" for c in approved)
-        ):
+        if not is_sha256(approved):
             return "pending", "not yet reviewed"
         published = content_sha256
         if published is None and record.kind == "text":

@@ -14,6 +14,7 @@ import hashlib
 import subprocess
 from typing import Any
 
+from aicraft.disclosure import review_state
 from aicraft.errors import AicraftError
 from aicraft.records import Record, is_sha256, sha256_text, utc_now
 from aicraft.store import Store
@@ -47,16 +48,12 @@ def state(record: Record, content_sha: str | None = None) -> str:
     """pending, approved, rejected, or changed (approved, then edited).
 
     An approval counts only when it binds to content: its sha256 must be that of what is
-    published now (else ``changed``); an approval without a sha256 is ``pending``.
+    published now (else ``changed``); an approval without a sha256 is ``pending``. The rules
+    are :func:`aicraft.disclosure.review_state`'s; ``content_sha`` defaults to the sha256 of
+    the record's body.
     """
-    review = record.review or {}
-    status = review.get("status") or PENDING
-    if status == APPROVED:
-        if unbound_approval(record):
-            return PENDING
-        current = content_sha if content_sha is not None else sha256_text(record.body)
-        return APPROVED if review.get("sha256") == current else CHANGED
-    return REJECTED if status == REJECTED else PENDING
+    current = content_sha if content_sha is not None else sha256_text(record.body)
+    return review_state(record, current)[0]
 
 
 def default_reviewer() -> str | None:
