@@ -505,10 +505,7 @@ def review_show(config_file: str | None, ident: str) -> None:
         )
         for number, candidate in enumerate(record.candidates, start=1):
             mark = "*" if number == record.picked else " "
-            if record.kind == "text":
-                click.echo(f"{mark} candidate {number}:\n" + _indent(candidate))
-            else:
-                click.echo(f"{mark} candidate {number}: {engine.store.file_path(candidate)}")
+            _echo_output(engine, record.kind, f"{mark} candidate {number}", candidate)
     if record.kind == "text":
         click.echo("published text:\n" + _indent(record.body))
         diff = edit_diff(record)
@@ -525,6 +522,14 @@ def review_show(config_file: str | None, ident: str) -> None:
     for entry in record.review.get("history") or []:
         note = f" - {entry.get('note')}" if entry.get("note") else ""
         click.echo(f"history   {entry.get('at')}  {entry.get('action')} by {entry.get('by')}{note}")
+
+
+def _echo_output(engine: Engine, kind: str, head: str, output: str) -> None:
+    """One output of a record under ``head``: a text indented, an image as its file's path."""
+    if kind == "text":
+        click.echo(f"{head}:\n" + _indent(output))
+    else:
+        click.echo(f"{head}: {engine.store.file_path(output)}")
 
 
 def _indent(text: str) -> str:
@@ -679,11 +684,7 @@ def try_prompt(
     click.echo(f"{record.short}  {record.provider}/{record.model}")
     shown = record.candidates or ([record.body] if kind == "text" else [record.original])
     for number, output in enumerate(shown, start=1):
-        head = f"candidate {number}" if len(shown) > 1 else "output"
-        if kind == "text":
-            click.echo(f"{head}:\n" + _indent(output))
-        else:
-            click.echo(f"{head}: {engine.store.file_path(output)}")
+        _echo_output(engine, kind, f"candidate {number}" if len(shown) > 1 else "output", output)
     if len(shown) > 1:
         click.echo(f"Candidate {record.picked} is published; choose: aicraft pick {record.short} N")
     click.echo("Paste into a page:\n")
