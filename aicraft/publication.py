@@ -25,6 +25,7 @@ from aicraft.disclosure import (
     PageDisclosure,
     PublishedItem,
     badge_text,
+    is_trained,
     ledger_document,
     ledger_entry,
     page_disclosure,
@@ -199,10 +200,9 @@ def image_disclosure(record: Record, alt: str, settings: Any, show_prompt: bool)
     """The metadata written into a published image file."""
     from aicraft.images import ImageDisclosure
 
-    trained = record.source_type != "algorithmicMedia"
     artist = (
         f"{record.model} ({record.provider}), an AI model"
-        if trained
+        if is_trained(record)
         else f"{record.model} (aicraft offline procedural generator, no trained model)"
     )
     edited_by = (record.image_edit or {}).get("by")
@@ -353,26 +353,22 @@ def _publish_one(
         # A provider's own signed manifest (OpenAI adds one) cannot survive the embedding;
         # its original becomes the parent ingredient, so its claim stays verifiable.
         parent = source if images.has_c2pa_manifest(source) else None
-        data = images.sign_c2pa(
-            data, "png", meta, cert, key, ta_url, training_mining=mining, parent=parent
-        )
-        variants = {
-            w: (
-                n,
-                images.sign_c2pa(
-                    b,
-                    VARIANT_FORMAT,
-                    meta,
-                    cert,
-                    key,
-                    ta_url,
-                    training_mining=mining,
-                    parent=parent,
-                    resized=True,
-                ),
+
+        def sign(blob: bytes, fmt: str, resized: bool = False) -> bytes:
+            return images.sign_c2pa(
+                blob,
+                fmt,
+                meta,
+                cert,
+                key,
+                ta_url,
+                training_mining=mining,
+                parent=parent,
+                resized=resized,
             )
-            for w, (n, b) in variants.items()
-        }
+
+        data = sign(data, "png")
+        variants = {w: (n, sign(b, VARIANT_FORMAT, resized=True)) for w, (n, b) in variants.items()}
         state = images.c2pa_state(data, "png")
     result = PublishedImage(
         name, data, hashlib.sha256(data).hexdigest(), state, variants, source_sha256
