@@ -398,21 +398,22 @@ class AicraftPlugin(BasePlugin):
         """JSON-LD and the page-wide ``ai-disclosure`` meta in ``<head>``; placeholder URLs."""
         if self.publication is None or self.settings is None:
             return output
-        page_disclosure = self.publication.pages.get(page.file.src_uri)
+        src = page.file.src_uri
+        page_disclosure = self.publication.pages.get(src)
         elsewhere = shown_from_elsewhere(
             output, {item.record.key for item in page_disclosure.items} if page_disclosure else ()
         )
         if elsewhere:
-            self._elsewhere[page.file.src_uri] = elsewhere
-        if page_disclosure is None and elsewhere:
-            self._listings.append((page.file.src_uri, page.url, page.title or page.url))
-        if page_disclosure is not None and elsewhere:
-            # Its banner was made before the theme added excerpts or thumbnails: redo it.
-            old = disclosure.banner_html(page_disclosure, LEDGER_SCHEME)
-            new = disclosure.banner_html(page_disclosure, LEDGER_SCHEME, len(elsewhere))
-            output = output.replace(old, new, 1)
+            self._elsewhere[src] = elsewhere
+            if page_disclosure is None:  # a listing: nothing of its own
+                self._listings.append((src, page.url, page.title or page.url))
+                output = _with_listing_banner(output, len(elsewhere))
+            else:  # its banner was made before the theme added excerpts or thumbnails
+                old = disclosure.banner_html(page_disclosure, LEDGER_SCHEME)
+                new = disclosure.banner_html(page_disclosure, LEDGER_SCHEME, len(elsewhere))
+                output = output.replace(old, new, 1)
         if page_disclosure is not None and "</head>" in output:
-            info = self._infos.get(page.file.src_uri)
+            info = self._infos.get(src)
             head = disclosure.meta_tag(page_disclosure, elsewhere) + disclosure.json_ld(
                 page_disclosure,
                 config.site_name,
@@ -421,8 +422,6 @@ class AicraftPlugin(BasePlugin):
                 self.settings.editorial_responsibility,
             )
             output = output.replace("</head>", head + "</head>", 1)
-        elif page_disclosure is None and elsewhere:
-            output = _with_listing_banner(output, len(elsewhere))
         if ASSET_SCHEME in output or LEDGER_SCHEME in output:
             output = self._resolve_placeholders(output, page.url)
         return _unique_item_ids(output)
