@@ -425,13 +425,9 @@ def _image_edit(path: str, meta: dict[str, Any], kind: str) -> dict[str, Any] | 
         )
     if not is_sha256(edit.get("sha256")):
         _bad(path, "'image_edit': 'sha256' must be the 64 lowercase hex digits of the file")
-    for text in ("by", "note"):
-        if edit.get(text) is not None and not isinstance(edit[text], str):
-            _bad(path, f"'image_edit': {text!r} must be a text, not {_describe(edit[text])}")
+    _check_who_and_when(path, edit, "'image_edit'")
     if not (edit.get("by") or "").strip():
         _bad(path, "'image_edit': 'by' must name who edited the image")
-    if "at" in edit:
-        edit["at"] = _when(path, edit["at"], "'image_edit': 'at'")
     changed = edit.get("changed")
     if changed is not None and (
         isinstance(changed, bool) or not isinstance(changed, int | float) or not 0 <= changed <= 1
@@ -572,14 +568,19 @@ def _review(path: str, value: Any) -> dict[str, Any]:
     return review
 
 
-def _check_decision(path: str, values: dict[str, Any], where: str) -> None:
-    """Check (in place) the ``by``, ``at``, ``sha256`` and ``note`` of a review or history entry."""
+def _check_who_and_when(path: str, values: dict[str, Any], where: str) -> None:
+    """Check (in place) the ``by`` and ``note`` texts and the ``at`` time of an action."""
     for name in ("by", "note"):
         value = values.get(name)
         if value is not None and not isinstance(value, str):
             _bad(path, f"{where}: {name!r} must be a text, not {_describe(value)}")
     if "at" in values:
         values["at"] = _when(path, values["at"], f"{where}: 'at'")
+
+
+def _check_decision(path: str, values: dict[str, Any], where: str) -> None:
+    """Check (in place) the ``by``, ``at``, ``sha256`` and ``note`` of a review or history entry."""
+    _check_who_and_when(path, values, where)
     digest = values.get("sha256")
     if digest is not None and not is_sha256(digest):
         _bad(
