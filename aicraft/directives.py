@@ -342,12 +342,6 @@ def _front_matter(text: str) -> tuple[str, int, dict[str, Any]]:
     return text[m.end() :], m.group(0).count("\n"), meta
 
 
-def strip_front_matter(text: str) -> tuple[str, int]:
-    """Remove YAML front matter as MkDocs does; return the rest and how many lines were removed."""
-    body, offset, _ = _front_matter(text)
-    return body, offset
-
-
 def _header_problem(header: FenceHeader | None, fence: str, info: str) -> tuple[str, str]:
     """``(message, fix)`` for an ``ai-`` fence line that superfences formats as no directive.
 
