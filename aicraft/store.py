@@ -83,13 +83,7 @@ class Store:
         store file names) and a file that is a symbolic link: a link committed in place of an
         image would publish a file from anywhere on the machine that builds the site.
         """
-        if not isinstance(name, str) or not _IMAGE_NAME.fullmatch(name):
-            raise StoreError(
-                f"not a store file name: {name!r} (store images are named <key16>.png, "
-                "<key16>-N.png or <key16>-edited.png, .webp or .jpg, in the store folder); "
-                "correct the record's 'original', 'candidates' and 'image_edit', or restore it "
-                "from version control"
-            )
+        _check_image_name(name)
         path = self.root / name
         if path.is_symlink():
             raise StoreError(_symlink_message(path))
@@ -204,8 +198,7 @@ class Store:
         """Write a record (and its image files first), atomically."""
         for name, data in (images or {}).items():
             # Not file_path(): the rename replaces a symbolic link of that name, never its target.
-            if not _IMAGE_NAME.fullmatch(name):
-                raise StoreError(f"not a store file name: {name!r}")
+            _check_image_name(name)
             atomic_write(self.root / name, data)
         path = self.record_path(record.key)
         atomic_write(path, record.dumps().encode("utf-8"))
@@ -215,8 +208,7 @@ class Store:
 
     def remove_image(self, name: str) -> None:
         """Delete the store image ``name`` (a store file name only; gone already is fine)."""
-        if not _IMAGE_NAME.fullmatch(name):
-            raise StoreError(f"not a store file name: {name!r}")
+        _check_image_name(name)
         (self.root / name).unlink(missing_ok=True)
 
     def forget(self, key: str) -> None:
@@ -293,6 +285,17 @@ class Store:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
         finally:
             handle.close()
+
+
+def _check_image_name(name: object) -> None:
+    """A StoreError unless ``name`` is a store image's file name (so it cannot leave the store)."""
+    if not isinstance(name, str) or not _IMAGE_NAME.fullmatch(name):
+        raise StoreError(
+            f"not a store file name: {name!r} (store images are named <key16>.png, "
+            "<key16>-N.png or <key16>-edited.png, .webp or .jpg, in the store folder); "
+            "correct the record's 'original', 'candidates' and 'image_edit', or restore it "
+            "from version control"
+        )
 
 
 def _symlink_message(path: Path) -> str:
